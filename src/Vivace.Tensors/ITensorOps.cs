@@ -1,0 +1,63 @@
+namespace Vivace.Tensors;
+
+/// <summary>Element-wise activations a kernel may apply (in place or fused after a linear layer).</summary>
+public enum Activation
+{
+    None,
+    /// <summary>GELU with the exact erf form, as HF "gelu".</summary>
+    Gelu,
+    /// <summary>GELU with the tanh approximation, as HF "gelu_new" / "gelu_pytorch_tanh".</summary>
+    GeluTanh,
+    Relu,
+    Tanh,
+}
+
+/// <summary>A linear layer's weight prepared once (packed for the backend) for repeated <c>y = x·Wᵀ + b</c>.</summary>
+public interface ILinearWeight
+{
+    int InFeatures { get; }
+    int OutFeatures { get; }
+    string? Name { get; }
+}
+
+/// <summary>
+/// The operations models are written against. A backend (CPU, CUDA) implements them; a model never knows
+/// which. Activations are rank-2 <c>[tokens, features]</c> f32 tensors of a ragged batch: sequences
+/// concatenated along the token axis, so padding costs no compute.
+/// </summary>
+public interface ITensorOps
+{
+    /// <summary>Prepares <paramref name="weight"/> (<c>[out, in]</c>, the HF Linear layout) and optional bias <c>[out]</c>.</summary>
+    ILinearWeight PrepareLinear(Tensor weight, Tensor? bias);
+
+    /// <summary><c>output[rows, out] = activation(input[rows, in] · Wᵀ + b)</c>.</summary>
+    void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None);
+
+    /// <summary>
+    /// <c>output = LayerNorm(input + residual) · gamma + beta</c> over the last axis (residual optional).
+    /// <paramref name="output"/> may be the same tensor as <paramref name="input"/> or <paramref name="residual"/>.
+    /// </summary>
+    void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output);
+
+    /// <summary>Applies an activation in place.</summary>
+    void Activate(Tensor x, Activation activation);
+
+    /// <summary><c>x += addend</c>, element-wise, same shape.</summary>
+    void Add(Tensor x, Tensor addend);
+
+    /// <summary>
+    /// Embedding lookup: row i of <paramref name="output"/> becomes (or, with <paramref name="accumulate"/>, gains)
+    /// row <c>ids[i]</c> of <paramref name="table"/> <c>[vocab, dim]</c>. An id outside the table throws.
+    /// </summary>
+    void Gather(Tensor table, ReadOnlySpan<int> ids, Tensor output, bool accumulate = false);
+
+    /// <summary>
+    /// Scaled dot-product attention over a ragged batch, each sequence attending only to itself.
+    /// <paramref name="query"/>, <paramref name="key"/>, <paramref name="value"/> and <paramref name="output"/> are
+    /// <c>[tokens, heads·headDim]</c> with head h in columns <c>[h·headDim, (h+1)·headDim)</c>.
+    /// <paramref name="bias"/>, when given, holds one additive score bias <c>[heads, L, L]</c> per sequence
+    /// (L its length), added after scaling and before softmax.
+    /// </summary>
+    void Attention(Tensor query, Tensor key, Tensor value, Tensor output, RaggedBatch batch, int heads, float scale,
+        IReadOnlyList<Tensor>? bias = null);
+}
