@@ -1,0 +1,85 @@
+using Vivace.Tensors;
+
+namespace Vivace.Models.Bert;
+
+/// <summary>
+/// BertModel, and RobertaModel / XLMRobertaModel / CamembertModel which share its module tree and differ only in
+/// position ids (padding_idx + 1 + the count of non-padding tokens so far, as transformers computes them).
+/// Modules: <c>embeddings.{word,position,token_type}_embeddings</c>, <c>embeddings.LayerNorm</c>,
+/// <c>encoder.layer.N.{attention.self.{query,key,value}, attention.output.{dense,LayerNorm}, intermediate.dense,
+/// output.{dense,LayerNorm}}</c>, <c>pooler.dense</c>.
+/// </summary>
+public sealed class BertModel : IEncoderModel
+{
+    private readonly ITensorOps _ops;
+    private readonly EncoderConfig _config;
+    private readonly Tensor _wordEmbeddings;
+    private readonly Tensor _positionEmbeddings;
+    private readonly Tensor? _tokenTypeEmbeddings;
+    private readonly LayerNormWeights _embeddingNorm;
+    private readonly TransformerEncoderLayer[] _layers;
+    private readonly ILinearWeight? _pooler;
+    private readonly bool _robertaPositions;
+
+    public BertModel(EncoderConfig config, WeightScope root)
+    {
+        _ops = root.Ops;
+        _config = config;
+        int h = config.HiddenSize;
+        _robertaPositions = config.ModelType is "roberta" or "xlm-roberta" or "camembert";
+        WeightScope embeddings = root.Sub("embeddings");
+        _wordEmbeddings = embeddings.Get("word_embeddings.weight", config.VocabSize, h);
+        _positionEmbeddings = embeddings.Get("position_embeddings.weight", config.MaxPositions, h);
+        _tokenTypeEmbeddings = config.TypeVocabSize > 0 && embeddings.Contains("token_type_embeddings.weight")
+            ? embeddings.Get("token_type_embeddings.weight", config.TypeVocabSize, h)
+            : null;
+        _embeddingNorm = embeddings.LayerNorm("LayerNorm", h, config.LayerNormEps);
+        _layers = new TransformerEncoderLayer[config.Layers];
+        for (int i = 0; i < config.Layers; i++)
+        {
+            WeightScope layer = root.Sub("encoder").Sub("layer").Sub(i.ToString());
+            WeightScope attention = layer.Sub("attention");
+            _layers[i] = new TransformerEncoderLayer
+            {
+                Query = attention.Sub("self").Linear("query", h, h),
+                Key = attention.Sub("self").Linear("key", h, h),
+                Value = attention.Sub("self").Linear("value", h, h),
+                AttentionOutput = attention.Sub("output").Linear("dense", h, h),
+                AttentionNorm = attention.Sub("output").LayerNorm("LayerNorm", h, config.LayerNormEps),
+                Intermediate = layer.Sub("intermediate").Linear("dense", h, config.IntermediateSize),
+                IntermediateActivation = config.HiddenActivation,
+                Output = layer.Sub("output").Linear("dense", config.IntermediateSize, h),
+                OutputNorm = layer.Sub("output").LayerNorm("LayerNorm", h, config.LayerNormEps),
+                Heads = config.Heads,
+            };
+        }
+        _pooler = root.Contains("pooler.dense.weight") ? root.Sub("pooler").Linear("dense", h, h) : null;
+    }
+
+    public string ModelType => _config.ModelType;
+    public int HiddenSize => _config.HiddenSize;
+    public int VocabSize => _config.VocabSize;
+    public bool HasPooler => _pooler != null;
+    /// <summary>RoBERTa's positions start after padding_idx, so fewer tokens fit.</summary>
+    public int MaxPositions => _robertaPositions ? _config.MaxPositions - _config.PadTokenId - 1 : _config.MaxPositions;
+
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
+    {
+        int tokens = batch.Sequences.TotalTokens;
+        Tensor hidden = Tensor.Zeros(tokens, HiddenSize);
+        int[] positions = _robertaPositions
+            ? PositionIds.AfterPadding(batch, _config.PadTokenId)
+            : batch.Columns;
+        _ops.Gather(_wordEmbeddings, batch.InputIds, hidden);
+        _ops.Gather(_positionEmbeddings, positions, hidden, accumulate: true);
+        if (_tokenTypeEmbeddings != null) _ops.Gather(_tokenTypeEmbeddings, batch.TokenTypeIds, hidden, accumulate: true);
+        _ops.LayerNorm(hidden, null, _embeddingNorm.Gamma, _embeddingNorm.Beta, _embeddingNorm.Epsilon, hidden);
+
+        var scratch = new LayerScratch(tokens, HiddenSize, _config.IntermediateSize);
+        foreach (TransformerEncoderLayer layer in _layers)
+            layer.Forward(_ops, hidden, batch.Sequences, null, scratch);
+
+        Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
+        return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };
+    }
+}

@@ -1,0 +1,67 @@
+using Vivace.Tensors;
+
+namespace Vivace.Models.DistilBert;
+
+/// <summary>
+/// DistilBertModel. Modules: <c>embeddings.{word,position}_embeddings</c>, <c>embeddings.LayerNorm</c>,
+/// <c>transformer.layer.N.{attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1, ffn.lin2, output_layer_norm}</c>.
+/// Sinusoidal position embeddings, when configured, are stored in the checkpoint like learned ones.
+/// </summary>
+public sealed class DistilBertModel : IEncoderModel
+{
+    private readonly ITensorOps _ops;
+    private readonly EncoderConfig _config;
+    private readonly Tensor _wordEmbeddings;
+    private readonly Tensor _positionEmbeddings;
+    private readonly LayerNormWeights _embeddingNorm;
+    private readonly TransformerEncoderLayer[] _layers;
+
+    public DistilBertModel(EncoderConfig config, WeightScope root)
+    {
+        _ops = root.Ops;
+        _config = config;
+        int h = config.HiddenSize;
+        WeightScope embeddings = root.Sub("embeddings");
+        _wordEmbeddings = embeddings.Get("word_embeddings.weight", config.VocabSize, h);
+        _positionEmbeddings = embeddings.Get("position_embeddings.weight", config.MaxPositions, h);
+        _embeddingNorm = embeddings.LayerNorm("LayerNorm", h, config.LayerNormEps);
+        _layers = new TransformerEncoderLayer[config.Layers];
+        for (int i = 0; i < config.Layers; i++)
+        {
+            WeightScope layer = root.Sub("transformer").Sub("layer").Sub(i.ToString());
+            WeightScope attention = layer.Sub("attention");
+            _layers[i] = new TransformerEncoderLayer
+            {
+                Query = attention.Linear("q_lin", h, h),
+                Key = attention.Linear("k_lin", h, h),
+                Value = attention.Linear("v_lin", h, h),
+                AttentionOutput = attention.Linear("out_lin", h, h),
+                AttentionNorm = layer.LayerNorm("sa_layer_norm", h, config.LayerNormEps),
+                Intermediate = layer.Sub("ffn").Linear("lin1", h, config.IntermediateSize),
+                IntermediateActivation = config.HiddenActivation,
+                Output = layer.Sub("ffn").Linear("lin2", config.IntermediateSize, h),
+                OutputNorm = layer.LayerNorm("output_layer_norm", h, config.LayerNormEps),
+                Heads = config.Heads,
+            };
+        }
+    }
+
+    public string ModelType => _config.ModelType;
+    public int HiddenSize => _config.HiddenSize;
+    public int VocabSize => _config.VocabSize;
+    public int MaxPositions => _config.MaxPositions;
+    public bool HasPooler => false;
+
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
+    {
+        int tokens = batch.Sequences.TotalTokens;
+        Tensor hidden = Tensor.Zeros(tokens, HiddenSize);
+        _ops.Gather(_wordEmbeddings, batch.InputIds, hidden);
+        _ops.Gather(_positionEmbeddings, batch.Columns, hidden, accumulate: true);
+        _ops.LayerNorm(hidden, null, _embeddingNorm.Gamma, _embeddingNorm.Beta, _embeddingNorm.Epsilon, hidden);
+        var scratch = new LayerScratch(tokens, HiddenSize, _config.IntermediateSize);
+        foreach (TransformerEncoderLayer layer in _layers)
+            layer.Forward(_ops, hidden, batch.Sequences, null, scratch);
+        return new EncoderOutput { LastHiddenState = hidden };
+    }
+}

@@ -1,0 +1,100 @@
+using Vivace.Tensors;
+
+namespace Vivace.Models.MPNet;
+
+/// <summary>
+/// MPNetModel. Modules: <c>embeddings.{word,position}_embeddings</c>, <c>embeddings.LayerNorm</c>,
+/// <c>encoder.layer.N.{attention.attn.{q,k,v,o}, attention.LayerNorm, intermediate.dense, output.{dense,LayerNorm}}</c>,
+/// <c>encoder.relative_attention_bias</c> (one bias per head for each bucket of relative position, shared by all
+/// layers), <c>pooler.dense</c>. Position ids as RoBERTa's.
+/// </summary>
+public sealed class MPNetModel : IEncoderModel
+{
+    private readonly ITensorOps _ops;
+    private readonly EncoderConfig _config;
+    private readonly Tensor _wordEmbeddings;
+    private readonly Tensor _positionEmbeddings;
+    private readonly LayerNormWeights _embeddingNorm;
+    private readonly TransformerEncoderLayer[] _layers;
+    private readonly Tensor _relativeAttentionBias;
+    private readonly ILinearWeight? _pooler;
+
+    public MPNetModel(EncoderConfig config, WeightScope root)
+    {
+        _ops = root.Ops;
+        _config = config;
+        int h = config.HiddenSize;
+        WeightScope embeddings = root.Sub("embeddings");
+        _wordEmbeddings = embeddings.Get("word_embeddings.weight", config.VocabSize, h);
+        _positionEmbeddings = embeddings.Get("position_embeddings.weight", config.MaxPositions, h);
+        _embeddingNorm = embeddings.LayerNorm("LayerNorm", h, config.LayerNormEps);
+        WeightScope encoder = root.Sub("encoder");
+        _relativeAttentionBias = encoder.Get("relative_attention_bias.weight", config.RelativeAttentionBuckets, config.Heads);
+        _layers = new TransformerEncoderLayer[config.Layers];
+        for (int i = 0; i < config.Layers; i++)
+        {
+            WeightScope layer = encoder.Sub("layer").Sub(i.ToString());
+            WeightScope attn = layer.Sub("attention").Sub("attn");
+            _layers[i] = new TransformerEncoderLayer
+            {
+                Query = attn.Linear("q", h, h),
+                Key = attn.Linear("k", h, h),
+                Value = attn.Linear("v", h, h),
+                AttentionOutput = attn.Linear("o", h, h),
+                AttentionNorm = layer.Sub("attention").LayerNorm("LayerNorm", h, config.LayerNormEps),
+                Intermediate = layer.Sub("intermediate").Linear("dense", h, config.IntermediateSize),
+                IntermediateActivation = config.HiddenActivation,
+                Output = layer.Sub("output").Linear("dense", config.IntermediateSize, h),
+                OutputNorm = layer.Sub("output").LayerNorm("LayerNorm", h, config.LayerNormEps),
+                Heads = config.Heads,
+            };
+        }
+        _pooler = root.Contains("pooler.dense.weight") ? root.Sub("pooler").Linear("dense", h, h) : null;
+    }
+
+    public string ModelType => _config.ModelType;
+    public int HiddenSize => _config.HiddenSize;
+    public int VocabSize => _config.VocabSize;
+    public int MaxPositions => _config.MaxPositions - _config.PadTokenId - 1;
+    public bool HasPooler => _pooler != null;
+
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
+    {
+        int tokens = batch.Sequences.TotalTokens;
+        Tensor hidden = Tensor.Zeros(tokens, HiddenSize);
+        _ops.Gather(_wordEmbeddings, batch.InputIds, hidden);
+        _ops.Gather(_positionEmbeddings, PositionIds.AfterPadding(batch, _config.PadTokenId), hidden, accumulate: true);
+        _ops.LayerNorm(hidden, null, _embeddingNorm.Gamma, _embeddingNorm.Beta, _embeddingNorm.Epsilon, hidden);
+
+        IReadOnlyList<Tensor> bias = PositionBias(batch);
+        var scratch = new LayerScratch(tokens, HiddenSize, _config.IntermediateSize);
+        foreach (TransformerEncoderLayer layer in _layers)
+            layer.Forward(_ops, hidden, batch.Sequences, bias, scratch);
+
+        Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
+        return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };
+    }
+
+    /// <summary>Per sequence, <c>[heads, L, L]</c>: the learned bias of the bucket of (key column − query column).</summary>
+    private Tensor[] PositionBias(EncoderBatch batch)
+    {
+        int heads = _config.Heads, buckets = _config.RelativeAttentionBuckets;
+        ReadOnlySpan<float> table = _relativeAttentionBias.AsSpan(); // [buckets, heads]
+        var result = new Tensor[batch.Sequences.Count];
+        for (int s = 0; s < result.Length; s++)
+        {
+            int start = batch.Sequences.Start(s), length = batch.Sequences.Length(s);
+            var bias = Tensor.Zeros(heads, length, length);
+            Span<float> b = bias.AsSpan();
+            for (int i = 0; i < length; i++)
+                for (int j = 0; j < length; j++)
+                {
+                    int bucket = RelativePositionBuckets.Bucket(batch.Columns[start + j] - batch.Columns[start + i], buckets);
+                    for (int hd = 0; hd < heads; hd++)
+                        b[(hd * length + i) * length + j] = table[bucket * heads + hd];
+                }
+            result[s] = bias;
+        }
+        return result;
+    }
+}
