@@ -155,5 +155,8 @@ public sealed class Tensor
         return new Tensor(dst._storage, DType.F32, dst.Shape, dst.Shape.ContiguousStrides(), 0) { Name = Name };
     }
 
+    /// <summary>The same tensor (shared storage) under another name.</summary>
+    public Tensor WithName(string? name) => new(_storage, DType, Shape, (int[])_strides.Clone(), Offset) { Name = name };
+
     public override string ToString() => $"Tensor({Name ?? "?"}, {DType}, {Shape})";
 }

@@ -1,0 +1,183 @@
+using System.Runtime.CompilerServices;
+using Vivace.Tensors;
+
+namespace Vivace.Cpu;
+
+/// <summary>
+/// The CPU backend of <see cref="ITensorOps"/>. Validates shapes at the boundary, then hands contiguous spans
+/// to the kernels. Thread-safe for concurrent calls on different tensors.
+/// </summary>
+[SkipLocalsInit]
+public sealed partial class CpuOps : ITensorOps
+{
+    private static readonly Lazy<CpuOps> SharedInstance = new(() => new CpuOps());
+
+    /// <summary>A shared instance using every core.</summary>
+    public static CpuOps Default => SharedInstance.Value;
+
+    /// <summary>Uses every core.</summary>
+    public CpuOps() : this(Environment.ProcessorCount) { }
+
+    /// <summary>Uses <paramref name="threadCount"/> threads (the calling thread included).</summary>
+    public CpuOps(int threadCount)
+    {
+        if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threadCount), threadCount, "thread count must be at least 1");
+        ThreadCount = threadCount;
+    }
+
+    /// <summary>Threads a call may use, the calling thread included.</summary>
+    public int ThreadCount { get; }
+
+    public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"linear weight {weight.Name ?? ""} must be [out, in], got {weight.Shape}", nameof(weight));
+        int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
+        float[]? biasValues = null;
+        if (bias is not null)
+        {
+            if (bias.Rank != 1 || bias.Shape[0] != outFeatures)
+                throw new ArgumentException($"bias {bias.Name ?? ""} must be [{outFeatures}] for weight {weight.Name ?? ""} {weight.Shape}, got {bias.Shape}", nameof(bias));
+            biasValues = bias.ToF32().AsSpan().ToArray();
+        }
+        return new PackedLinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures, biasValues, weight.Name);
+    }
+
+    public void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        if (weight is not PackedLinearWeight packed)
+            throw new ArgumentException($"weight {weight?.Name ?? ""} was not prepared by CpuOps.PrepareLinear", nameof(weight));
+        RequireF32Matrix(input, nameof(input));
+        RequireF32Matrix(output, nameof(output));
+        int rows = input.Shape[0];
+        if (input.Shape[1] != packed.InFeatures)
+            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {packed.Name ?? ""} expects {packed.InFeatures}", nameof(input));
+        if (output.Shape[0] != rows || output.Shape[1] != packed.OutFeatures)
+            throw new ArgumentException($"output must be [{rows}, {packed.OutFeatures}] for input {input.Shape} and weight {packed.Name ?? ""}, got {output.Shape}", nameof(output));
+        RequireKnownActivation(activation);
+        LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
+    }
+
+    public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(gamma);
+        ArgumentNullException.ThrowIfNull(beta);
+        ArgumentNullException.ThrowIfNull(output);
+        RequireF32Contiguous(input, nameof(input));
+        RequireF32Contiguous(output, nameof(output));
+        if (input.Rank < 1) throw new ArgumentException($"layer norm input must have rank >= 1, got {input.Shape}", nameof(input));
+        int features = input.Shape[-1];
+        if (output.Shape != input.Shape)
+            throw new ArgumentException($"layer norm output {output.Shape} must match input {input.Shape}", nameof(output));
+        if (residual is not null)
+        {
+            RequireF32Contiguous(residual, nameof(residual));
+            if (residual.Shape != input.Shape)
+                throw new ArgumentException($"layer norm residual {residual.Shape} must match input {input.Shape}", nameof(residual));
+        }
+        RequireF32Contiguous(gamma, nameof(gamma));
+        RequireF32Contiguous(beta, nameof(beta));
+        if (gamma.ElementCount != features || beta.ElementCount != features)
+            throw new ArgumentException($"layer norm gamma {gamma.Shape} and beta {beta.Shape} must hold {features} values (the last axis of {input.Shape})");
+        if (!(epsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be >= 0");
+        int rows = features == 0 ? 0 : checked((int)(input.ElementCount / features));
+        LayerNormCore(input.AsSpan(), residual is null ? default : residual.AsSpan(), residual is not null,
+            gamma.AsSpan(), beta.AsSpan(), epsilon, output.AsSpan(), rows, features);
+    }
+
+    public void Activate(Tensor x, Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireF32Contiguous(x, nameof(x));
+        RequireKnownActivation(activation);
+        ActivateCore(x.AsSpan(), activation);
+    }
+
+    public void Add(Tensor x, Tensor addend)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(addend);
+        RequireF32Contiguous(x, nameof(x));
+        RequireF32Contiguous(addend, nameof(addend));
+        if (x.Shape != addend.Shape)
+            throw new ArgumentException($"Add needs equal shapes, got {x.Shape} and {addend.Shape}", nameof(addend));
+        AddCore(x.AsSpan(), addend.AsSpan());
+    }
+
+    public void Gather(Tensor table, ReadOnlySpan<int> ids, Tensor output, bool accumulate = false)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(output);
+        RequireF32Matrix(table, nameof(table));
+        RequireF32Matrix(output, nameof(output));
+        int vocab = table.Shape[0], dim = table.Shape[1];
+        if (output.Shape[0] != ids.Length || output.Shape[1] != dim)
+            throw new ArgumentException($"gather output must be [{ids.Length}, {dim}] for {ids.Length} ids and table {table.Shape}, got {output.Shape}", nameof(output));
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if ((uint)ids[i] >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(ids), ids[i],
+                    $"id {ids[i]} at position {i} is outside table {table.Name ?? ""} of {vocab} rows");
+        }
+        GatherCore(table.AsSpan(), ids, output.AsSpan(), dim, accumulate);
+    }
+
+    public void Attention(Tensor query, Tensor key, Tensor value, Tensor output, RaggedBatch batch, int heads, float scale,
+        IReadOnlyList<Tensor>? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(batch);
+        RequireF32Matrix(query, nameof(query));
+        if (heads < 1) throw new ArgumentOutOfRangeException(nameof(heads), heads, "heads must be at least 1");
+        int tokens = query.Shape[0], width = query.Shape[1];
+        if (width % heads != 0)
+            throw new ArgumentException($"query width {width} is not a multiple of {heads} heads", nameof(query));
+        if (tokens != batch.TotalTokens)
+            throw new ArgumentException($"query has {tokens} tokens but the batch holds {batch.TotalTokens}", nameof(query));
+        foreach (var (t, name) in new[] { (key, nameof(key)), (value, nameof(value)), (output, nameof(output)) })
+        {
+            RequireF32Matrix(t, name);
+            if (t.Shape != query.Shape)
+                throw new ArgumentException($"attention {name} {t.Shape} must match query {query.Shape}", name);
+        }
+        if (bias is not null)
+        {
+            if (bias.Count != batch.Count)
+                throw new ArgumentException($"attention bias has {bias.Count} tensors for {batch.Count} sequences", nameof(bias));
+            for (int s = 0; s < bias.Count; s++)
+            {
+                int len = batch.Length(s);
+                Tensor b = bias[s] ?? throw new ArgumentException($"attention bias for sequence {s} is null", nameof(bias));
+                RequireF32Contiguous(b, nameof(bias));
+                if (b.Rank != 3 || b.Shape[0] != heads || b.Shape[1] != len || b.Shape[2] != len)
+                    throw new ArgumentException($"attention bias for sequence {s} must be [{heads}, {len}, {len}], got {b.Shape}", nameof(bias));
+            }
+        }
+        AttentionCore(query, key, value, output, batch, heads, width / heads, scale, bias);
+    }
+
+    private static void RequireF32Contiguous(Tensor t, string name)
+    {
+        if (t.DType != DType.F32) throw new ArgumentException($"{name} {t.Name ?? ""} {t.Shape} must be F32, got {t.DType}", name);
+        if (!t.IsContiguous) throw new ArgumentException($"{name} {t.Name ?? ""} {t.Shape} must be contiguous", name);
+    }
+
+    private static void RequireF32Matrix(Tensor t, string name)
+    {
+        RequireF32Contiguous(t, name);
+        if (t.Rank != 2) throw new ArgumentException($"{name} {t.Name ?? ""} must be rank 2 [rows, features], got {t.Shape}", name);
+    }
+
+    private static void RequireKnownActivation(Activation activation)
+    {
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
+    }
+}
