@@ -55,12 +55,12 @@ public sealed record EncoderConfig
                 VocabSize = config.GetInt("vocab_size"),
                 PadTokenId = config.TryGetInt("pad_token_id") ?? 0,
             },
-            _ => throw new ModelFormatException(config.Path, "model_type",
+            _ => throw new ModelFormatException(config.Source, "model_type",
                 $"'{type}' is not a supported encoder (supported: bert, roberta, xlm-roberta, camembert, distilbert, mpnet)"),
         };
         string positionType = config.GetString("position_embedding_type") ?? "absolute";
         if (positionType != "absolute")
-            throw new ModelFormatException(config.Path, "position_embedding_type",
+            throw new ModelFormatException(config.Source, "position_embedding_type",
                 $"'{positionType}' is not supported (only 'absolute')");
         Require(config, result.HiddenSize > 0, "hidden_size", "must be positive");
         Require(config, result.Layers > 0, "num_hidden_layers", "must be positive");
@@ -75,7 +75,7 @@ public sealed record EncoderConfig
 
     private static void Require(HfConfig config, bool condition, string field, string message)
     {
-        if (!condition) throw new ModelFormatException(config.Path, field, message);
+        if (!condition) throw new ModelFormatException(config.Source, field, message);
     }
 
     /// <summary>Maps an HF activation name (ACT2FN keys) to a kernel activation.</summary>
@@ -85,7 +85,7 @@ public sealed record EncoderConfig
         "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => Activation.GeluTanh,
         "relu" => Activation.Relu,
         "tanh" => Activation.Tanh,
-        _ => throw new ModelFormatException(config.Path, field,
+        _ => throw new ModelFormatException(config.Source, field,
             $"'{name}' is not a supported activation (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, tanh)"),
     };
 }

@@ -1,0 +1,63 @@
+using Vivace.Cpu;
+using Vivace.Formats;
+using Vivace.Formats.Safetensors;
+using Vivace.Tensors;
+using Vivace.Tests;
+
+namespace Vivace.Models.Tests;
+
+/// <summary>
+/// Each encoder reproduces the outputs transformers computed for the same checkpoint (../shared/goldens):
+/// every non-padding position within 1e-4 of the largest magnitude, for a right-padded batch.
+/// </summary>
+public class GoldenTests
+{
+    [SkippableTheory]
+    [InlineData("bert-small")]
+    [InlineData("bert-wide")]
+    [InlineData("roberta-small")]
+    [InlineData("xlm-roberta-small")]
+    [InlineData("distilbert-small")]
+    [InlineData("mpnet-small")]
+    public void EncoderMatchesTransformers(string name)
+    {
+        string dir = SharedData.Require("goldens", name);
+        IEncoderModel model = EncoderModelLoader.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1];
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        long[] types = goldens.Contains("token_type_ids") ? goldens.GetRaw("token_type_ids").Span<long>().ToArray() : [];
+        Assert.Contains(0L, mask); // the batch really has padding
+        var input = EncoderBatch.FromPadded(batch, seq, ids.Span<long>(), mask, types);
+
+        EncoderOutput output = model.Forward(input);
+
+        float[] hidden = input.ToPadded(output.LastHiddenState, seq);
+        AssertClose(goldens.Get("last_hidden_state").AsSpan(), hidden, mask, model.HiddenSize, "last_hidden_state");
+        if (goldens.Contains("pooler_output"))
+        {
+            Assert.NotNull(output.PoolerOutput);
+            AssertClose(goldens.Get("pooler_output").AsSpan(), output.PoolerOutput!.AsSpan(), null, model.HiddenSize, "pooler_output");
+        }
+    }
+
+    /// <summary>Max |expected − actual| over non-padding rows ≤ 1e-4 · max |expected|.</summary>
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, long[]? mask, int dim, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float scale = 0, worst = 0;
+        int rows = expected.Length / dim;
+        for (int r = 0; r < rows; r++)
+        {
+            if (mask != null && mask[r] == 0) continue;
+            for (int j = 0; j < dim; j++)
+            {
+                scale = MathF.Max(scale, MathF.Abs(expected[r * dim + j]));
+                worst = MathF.Max(worst, MathF.Abs(expected[r * dim + j] - actual[r * dim + j]));
+            }
+        }
+        Assert.True(scale > 0, $"{what}: golden is all zeros");
+        Assert.True(worst <= 1e-4f * scale, $"{what}: max abs diff {worst} exceeds 1e-4 × {scale}");
+    }
+}
