@@ -21,7 +21,8 @@ public static class EncoderModelLoader
         if (!File.Exists(configPath))
             throw new ModelFormatException(configPath, "config.json is missing from the model directory");
         HfConfig config = HfConfig.Load(configPath);
-        IWeightSource weights = OpenWeights(directory);
+        // Models copy what they keep (packed for the backend), so the mapped files can close after construction.
+        using IWeightSource weights = OpenWeights(directory);
         return Create(config, weights, ops);
     }
 

@@ -1,0 +1,8 @@
+namespace Vivace.Engine;
+
+/// <summary>A request the engine cannot serve as given (too long, empty, malformed): the caller's fault, a 4xx.</summary>
+public sealed class InvalidInputException(string message, bool tooLong = false) : Exception(message)
+{
+    /// <summary>The input is longer than the model takes (TEI answers 413 for this).</summary>
+    public bool TooLong { get; } = tooLong;
+}

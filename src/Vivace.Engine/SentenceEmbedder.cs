@@ -1,0 +1,116 @@
+using Vivace.Cpu;
+using Vivace.Formats;
+using Vivace.Models;
+using Vivace.Models.SentenceTransformers;
+using Vivace.Tensors;
+using Vivace.Tokenizers;
+
+namespace Vivace.Engine;
+
+/// <summary>
+/// Text in, sentence vectors out, as sentence-transformers computes them: tokenize (truncated to the model's
+/// max_seq_length), run the encoder over a ragged batch (no padding compute), pool, normalize.
+/// Thread-safe: concurrent callers may embed at once.
+/// </summary>
+public sealed class SentenceEmbedder
+{
+    /// <summary>Tokens per forward pass: bounds activation memory for large requests.</summary>
+    private const int TokenBudgetPerForward = 16384;
+
+    private readonly Tokenizer _tokenizer;
+
+    public SentenceEmbedder(string modelId, string directory, Tokenizer tokenizer, SentenceTransformer model)
+    {
+        ModelId = modelId;
+        Directory = directory;
+        Model = model;
+        int maxPositions = model.Encoder.MaxPositions;
+        MaxInputTokens = Math.Min(model.Config.MaxSeqLength ?? tokenizer.Truncation?.MaxLength ?? maxPositions, maxPositions);
+        // Ragged batches need no padding; truncation is applied per request.
+        _tokenizer = tokenizer.WithoutPadding().WithoutTruncation();
+    }
+
+    /// <summary>Loads a model by id (a packaged model such as sentence-transformers/all-MiniLM-L6-v2) or directory.</summary>
+    public static SentenceEmbedder Load(string idOrDirectory, ITensorOps? ops = null)
+    {
+        string directory = ModelResolver.Resolve(idOrDirectory);
+        ops ??= CpuOps.Default;
+        Tokenizer tokenizer = TokenizerLoader.Load(directory);
+        IEncoderModel encoder = EncoderLoader.Load(directory, ops);
+        var config = SentenceTransformerConfig.Load(directory);
+        string id = ModelResolver.IsDirectory(idOrDirectory) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(idOrDirectory))) : idOrDirectory;
+        return new SentenceEmbedder(id, directory, tokenizer, new SentenceTransformer(encoder, config, ops));
+    }
+
+    public string ModelId { get; }
+    public string Directory { get; }
+    public SentenceTransformer Model { get; }
+    public Tokenizer Tokenizer => _tokenizer;
+    /// <summary>Tokens (special tokens included) an input may have; longer ones are truncated or rejected.</summary>
+    public int MaxInputTokens { get; }
+    public int Dimensions => Model.Dimensions;
+
+    /// <summary>Tokenizes as the model's inputs are tokenized (special tokens added, truncated as the options say).</summary>
+    public Encoding Tokenize(string text, EmbedOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        options ??= EmbedOptions.Default;
+        Encoding full = _tokenizer.Encode(text);
+        if (full.Length <= MaxInputTokens) return full;
+        if (!options.Truncate)
+            throw new InvalidInputException(
+                $"input has {full.Length} tokens, more than the model's maximum of {MaxInputTokens}; send truncate=true to cut it", tooLong: true);
+        return _tokenizer.WithTruncation(MaxInputTokens, TruncationStrategy.LongestFirst, options.TruncationDirection).Encode(text);
+    }
+
+    /// <summary>One vector per text.</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, EmbedOptions? options = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        options ??= EmbedOptions.Default;
+        var ids = new int[texts.Count][];
+        var types = new int[texts.Count][];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null) throw new InvalidInputException($"input {i} is null; inputs must be strings");
+            Encoding e = Tokenize(texts[i], options);
+            ids[i] = e.Ids;
+            types[i] = e.TypeIds;
+        }
+        return EmbedTokens(ids, types, options.Normalize, cancellation);
+    }
+
+    /// <summary>One vector per already-tokenized input (ids as the model's tokenizer makes them).</summary>
+    public float[][] EmbedTokens(IReadOnlyList<int[]> ids, IReadOnlyList<int[]>? typeIds = null, bool? normalize = null,
+        CancellationToken cancellation = default)
+    {
+        var result = new float[ids.Count][];
+        int vocab = Model.Encoder.VocabSize;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (ids[i].Length > MaxInputTokens)
+                throw new InvalidInputException($"input {i} has {ids[i].Length} tokens, more than the model's maximum of {MaxInputTokens}", tooLong: true);
+            foreach (int id in ids[i])
+                if ((uint)id >= (uint)vocab) throw new InvalidInputException($"input {i} has token id {id}, outside the vocabulary [0, {vocab})");
+        }
+        int start = 0;
+        while (start < ids.Count)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int end = start, tokens = 0;
+            while (end < ids.Count && (end == start || tokens + ids[end].Length <= TokenBudgetPerForward))
+                tokens += ids[end++].Length;
+            var chunkIds = new int[end - start][];
+            var chunkTypes = new int[end - start][];
+            for (int i = start; i < end; i++)
+            {
+                chunkIds[i - start] = ids[i];
+                chunkTypes[i - start] = typeIds?[i] ?? new int[ids[i].Length];
+            }
+            float[][] vectors = Model.Encode(EncoderBatch.FromSequences(chunkIds, chunkTypes), normalize);
+            vectors.CopyTo(result, start);
+            start = end;
+        }
+        return result;
+    }
+}
