@@ -1,0 +1,32 @@
+using System.Text.Json;
+
+namespace Vivace.Tokenizers.Normalizers;
+
+/// <summary>Builds a normalizer from tokenizer.json's "normalizer" (dispatch on "type").</summary>
+internal static class NormalizerFactory
+{
+    public static INormalizer? FromJson(JsonElement e)
+    {
+        if (JsonRead.IsNull(e)) return null;
+        string type = JsonRead.Type(e) ?? "(missing)";
+        switch (type)
+        {
+            case "BertNormalizer":
+                bool lowercase = JsonRead.Bool(e, "lowercase", true);
+                return new BertNormalizer(
+                    JsonRead.Bool(e, "clean_text", true),
+                    JsonRead.Bool(e, "handle_chinese_chars", true),
+                    JsonRead.NullableBool(e, "strip_accents") ?? lowercase,
+                    lowercase);
+            case "Sequence":
+                var list = new List<INormalizer>();
+                foreach (var item in e.GetProperty("normalizers").EnumerateArray())
+                    if (FromJson(item) is { } n) list.Add(n);
+                return new SequenceNormalizer(list);
+            case "Lowercase": return new LowercaseNormalizer();
+            case "StripAccents": return new StripAccentsNormalizer();
+            case "NFD": return new NfdNormalizer();
+            default: throw new UnsupportedComponentException("normalizer", type);
+        }
+    }
+}

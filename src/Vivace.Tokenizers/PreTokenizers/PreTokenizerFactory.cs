@@ -1,0 +1,24 @@
+using System.Text.Json;
+
+namespace Vivace.Tokenizers.PreTokenizers;
+
+/// <summary>Builds a pre-tokenizer from tokenizer.json's "pre_tokenizer" (dispatch on "type").</summary>
+internal static class PreTokenizerFactory
+{
+    public static IPreTokenizer? FromJson(JsonElement e)
+    {
+        if (JsonRead.IsNull(e)) return null;
+        string type = JsonRead.Type(e) ?? "(missing)";
+        switch (type)
+        {
+            case "BertPreTokenizer": return new BertPreTokenizer();
+            case "WhitespaceSplit": return new WhitespaceSplitPreTokenizer();
+            case "Sequence":
+                var list = new List<IPreTokenizer>();
+                foreach (var item in e.GetProperty("pretokenizers").EnumerateArray())
+                    if (FromJson(item) is { } p) list.Add(p);
+                return new SequencePreTokenizer(list);
+            default: throw new UnsupportedComponentException("pre_tokenizer", type);
+        }
+    }
+}

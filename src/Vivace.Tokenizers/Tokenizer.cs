@@ -1,0 +1,168 @@
+using Vivace.Tokenizers.AddedTokens;
+using Vivace.Tokenizers.Decoders;
+using Vivace.Tokenizers.Models;
+using Vivace.Tokenizers.Normalizers;
+using Vivace.Tokenizers.PreTokenizers;
+using Vivace.Tokenizers.Processors;
+
+namespace Vivace.Tokenizers;
+
+/// <summary>
+/// A Hugging Face tokenizer pipeline: added tokens are split out of the raw text, the rest is normalized,
+/// pre-tokenized into words, run through the model, then truncated, post-processed (special tokens, type
+/// ids) and padded. Immutable and thread-safe; <c>With...</c> methods return a modified copy.
+/// </summary>
+public sealed partial class Tokenizer
+{
+    private readonly INormalizer? _normalizer;
+    private readonly IPreTokenizer? _preTokenizer;
+    private readonly IModel _model;
+    private readonly IPostProcessor _postProcessor;
+    private readonly IDecoder? _decoder;
+    private readonly AddedVocabulary _added;
+
+    /// <summary>Inputs per batch from which <see cref="EncodeBatch"/> spreads the work across cores.</summary>
+    private const int ParallelBatchThreshold = 8;
+
+    internal Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, IModel model, IPostProcessor? postProcessor,
+        IDecoder? decoder, AddedVocabulary added, TruncationOptions? truncation, PaddingOptions? padding)
+    {
+        _normalizer = normalizer;
+        _preTokenizer = preTokenizer;
+        _model = model;
+        _postProcessor = postProcessor ?? ConcatenateProcessor.Instance;
+        _decoder = decoder;
+        _added = added;
+        Truncation = truncation;
+        Padding = padding;
+    }
+
+    /// <summary>Truncation applied by every encode call, or null.</summary>
+    public TruncationOptions? Truncation { get; }
+
+    /// <summary>Padding applied by every encode call (a single encoding is padded as a batch of one), or null.</summary>
+    public PaddingOptions? Padding { get; }
+
+    /// <summary>The added tokens (special tokens and others matched as a whole).</summary>
+    public IReadOnlyList<AddedToken> AddedTokens => _added.Tokens;
+
+    private Tokenizer With(TruncationOptions? truncation, PaddingOptions? padding) =>
+        new(_normalizer, _preTokenizer, _model, _postProcessor, _decoder, _added, truncation, padding);
+
+    public Tokenizer WithTruncation(int maxLength, TruncationStrategy strategy = TruncationStrategy.LongestFirst,
+        TruncationDirection direction = TruncationDirection.Right, int stride = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        return With(new TruncationOptions(maxLength, strategy, direction, stride), Padding);
+    }
+
+    public Tokenizer WithTruncation(TruncationOptions? options) => With(options, Padding);
+
+    public Tokenizer WithoutTruncation() => With(null, Padding);
+
+    public Tokenizer WithPadding(PaddingOptions? options) => With(Truncation, options);
+
+    public Tokenizer WithoutPadding() => With(Truncation, null);
+
+    public Encoding Encode(string text, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var entries = EncodeEntries(text, null, addSpecialTokens);
+        Padding?.Pad(entries, Padding.TargetLength(entries.Count));
+        return ToEncoding(entries);
+    }
+
+    public Encoding EncodePair(string a, string b, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var entries = EncodeEntries(a, b, addSpecialTokens);
+        Padding?.Pad(entries, Padding.TargetLength(entries.Count));
+        return ToEncoding(entries);
+    }
+
+    /// <summary>Encodes each text; with padding, all come out the same length (BatchLongest or Fixed).</summary>
+    public IReadOnlyList<Encoding> EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var all = new List<TokenEntry>[texts.Count];
+        if (texts.Count >= ParallelBatchThreshold && Environment.ProcessorCount > 1)
+            Parallel.For(0, texts.Count, i => all[i] = EncodeEntries(texts[i], null, addSpecialTokens));
+        else
+            for (int i = 0; i < texts.Count; i++) all[i] = EncodeEntries(texts[i], null, addSpecialTokens);
+
+        if (Padding != null && all.Length > 0)
+        {
+            int target = Padding.TargetLength(all.Max(e => e.Count));
+            foreach (var e in all) Padding.Pad(e, target);
+        }
+        var result = new Encoding[all.Length];
+        for (int i = 0; i < all.Length; i++) result[i] = ToEncoding(all[i]);
+        return result;
+    }
+
+    /// <summary>Text from ids with the decoder (WordPiece: "##" joining and cleanup); unknown ids are skipped.</summary>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = true)
+    {
+        var tokens = new List<string>(ids.Length);
+        foreach (int id in ids)
+        {
+            var added = _added.ById(id);
+            string? token = added?.Content ?? _model.IdToToken(id);
+            if (token is null) continue;
+            if (skipSpecialTokens && (added ?? _added.ByContent(token)) is { Special: true }) continue;
+            tokens.Add(token);
+        }
+        return _decoder?.Decode(tokens) ?? string.Join(' ', tokens);
+    }
+
+    public int? TokenToId(string token) => _added.ByContent(token)?.Id ?? _model.TokenToId(token);
+
+    public string? IdToToken(int id) => _added.ById(id)?.Content ?? _model.IdToToken(id);
+
+    /// <summary>Size of the vocabulary including added tokens that the model does not have.</summary>
+    public int VocabSize => _model.VocabSize + _added.Tokens.Count(t => _model.TokenToId(t.Content) is null);
+
+    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens)
+    {
+        var first = new List<TokenEntry>();
+        EncodeSequence(a, first);
+        List<TokenEntry>? second = null;
+        if (b != null)
+        {
+            second = new List<TokenEntry>();
+            EncodeSequence(b, second);
+        }
+        if (Truncation is { } t)
+        {
+            int max = t.MaxLength;
+            if (addSpecialTokens) max = Math.Max(0, max - _postProcessor.AddedTokens(b != null));
+            t.Apply(first, second, max);
+        }
+        var output = new List<TokenEntry>(first.Count + (second?.Count ?? 0) + 4);
+        _postProcessor.Process(first, second, addSpecialTokens, output);
+        return output;
+    }
+
+    private static Encoding ToEncoding(List<TokenEntry> entries)
+    {
+        int n = entries.Count;
+        var ids = new int[n];
+        var typeIds = new int[n];
+        var mask = new int[n];
+        var tokens = new string[n];
+        var offsets = new (int, int)[n];
+        var special = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            var e = entries[i];
+            ids[i] = e.Id;
+            typeIds[i] = e.TypeId;
+            mask[i] = e.Padding ? 0 : 1;
+            tokens[i] = e.Token;
+            offsets[i] = (e.Start, e.End);
+            special[i] = e.Special ? 1 : 0;
+        }
+        return new Encoding(ids, typeIds, mask, tokens, offsets, special);
+    }
+}
