@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Vivace.Cli;
+
+return CliApp.Run(args);

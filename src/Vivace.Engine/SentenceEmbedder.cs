@@ -35,8 +35,8 @@ public sealed class SentenceEmbedder
     {
         string directory = ModelResolver.Resolve(idOrDirectory);
         ops ??= CpuOps.Default;
-        Tokenizer tokenizer = TokenizerLoader.Load(directory);
-        IEncoderModel encoder = EncoderLoader.Load(directory, ops);
+        Tokenizer tokenizer = Tokenizer.FromDirectory(directory);
+        IEncoderModel encoder = EncoderModelLoader.Load(directory, ops);
         var config = SentenceTransformerConfig.Load(directory);
         string id = ModelResolver.IsDirectory(idOrDirectory) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(idOrDirectory))) : idOrDirectory;
         return new SentenceEmbedder(id, directory, tokenizer, new SentenceTransformer(encoder, config, ops));

@@ -1,4 +1,5 @@
 using Vivace.Formats;
+using Vivace.Formats.Onnx;
 using Vivace.Formats.Safetensors;
 using Vivace.Models.Bert;
 using Vivace.Models.DistilBert;
@@ -18,11 +19,10 @@ public static class EncoderModelLoader
         if (!Directory.Exists(directory))
             throw new ModelFormatException(directory, "model directory does not exist");
         string configPath = Path.Combine(directory, "config.json");
-        if (!File.Exists(configPath))
-            throw new ModelFormatException(configPath, "config.json is missing from the model directory");
-        HfConfig config = HfConfig.Load(configPath);
-        // Models copy what they keep (packed for the backend), so the mapped files can close after construction.
+        // Models copy what they keep (packed for the backend), so the files can close after construction.
         using IWeightSource weights = OpenWeights(directory);
+        HfConfig config = File.Exists(configPath) ? HfConfig.Load(configPath)
+            : throw new ModelFormatException(configPath, "config.json is missing from the model directory");
         return Create(config, weights, ops);
     }
 
@@ -42,14 +42,19 @@ public static class EncoderModelLoader
         };
     }
 
-    /// <summary>The directory's safetensors weights: <c>model.safetensors</c>, or the shards an index names.</summary>
+    /// <summary>
+    /// The directory's weights: <c>model.safetensors</c>, the shards <c>model.safetensors.index.json</c> names, or an
+    /// ONNX export (<c>model.onnx</c> or <c>onnx/model.onnx</c>) whose initializers are imported under HF names.
+    /// </summary>
     public static IWeightSource OpenWeights(string directory)
     {
         string single = Path.Combine(directory, "model.safetensors");
         if (File.Exists(single)) return SafetensorsFile.Open(single);
         string index = Path.Combine(directory, "model.safetensors.index.json");
         if (File.Exists(index)) return ShardedSafetensors.Open(index);
+        foreach (string onnx in (string[])[Path.Combine(directory, "model.onnx"), Path.Combine(directory, "onnx", "model.onnx")])
+            if (File.Exists(onnx)) return OnnxWeightSource.Open(onnx);
         throw new ModelFormatException(directory,
-            "no weights found: expected model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported)");
+            "no weights found: expected model.safetensors, model.safetensors.index.json or onnx/model.onnx (pytorch_model.bin is not supported)");
     }
 }

@@ -66,7 +66,7 @@ public static class Endpoints
         {
             throw ApiException.Unprocessable($"the request body is not valid JSON for this route: {e.Message}");
         }
-        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException or null)
+        catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException or null)
         {
             throw ApiException.BadRequest($"the request body could not be read: {e.Message}");
         }
