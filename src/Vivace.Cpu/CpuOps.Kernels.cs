@@ -1,151 +1,171 @@
+using System.Runtime.CompilerServices;
 using Vivace.Tensors;
 
 namespace Vivace.Cpu;
 
-public sealed partial class CpuOps
+/// <summary>The validated entry points hand pinned pointers to the kernels here, splitting large work over the pool.</summary>
+public sealed unsafe partial class CpuOps
 {
+    /// <summary>Element-wise work below this many floats runs on the calling thread: waking workers costs more.</summary>
+    private const int ParallelElementThreshold = 1 << 15;
+    /// <summary>Element-wise work is cut into chunks of this many floats (a multiple of every vector width).</summary>
+    private const int ElementChunk = 1 << 14;
+
     private void LinearCore(ReadOnlySpan<float> x, PackedLinearWeight w, Span<float> y, int rows, Activation activation)
     {
-        int n = w.OutFeatures, k = w.InFeatures;
-        float[] weight = w.Weight;
-        float[]? bias = w.Bias;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> xr = x.Slice(r * k, k);
-            for (int j = 0; j < n; j++)
-            {
-                float sum = bias is null ? 0f : bias[j];
-                ReadOnlySpan<float> wj = weight.AsSpan(j * k, k);
-                for (int i = 0; i < k; i++) sum += xr[i] * wj[i];
-                y[r * n + j] = sum;
-            }
-        }
-        ActivateCore(y.Slice(0, rows * n), activation);
+        fixed (float* px = x)
+        fixed (float* py = y)
+            Gemm.Run(Path, _pool, px, rows, w, py, activation);
     }
 
     private void LayerNormCore(ReadOnlySpan<float> input, ReadOnlySpan<float> residual, bool hasResidual,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float epsilon, Span<float> output, int rows, int features)
     {
-        float[] sum = new float[features];
-        for (int r = 0; r < rows; r++)
+        fixed (float* pi = input)
+        fixed (float* pr = residual)
+        fixed (float* pg = gamma)
+        fixed (float* pb = beta)
+        fixed (float* po = output)
         {
-            int o = r * features;
-            float mean = 0;
-            for (int i = 0; i < features; i++)
+            var work = new LayerNormWork
             {
-                sum[i] = input[o + i] + (hasResidual ? residual[o + i] : 0f);
-                mean += sum[i];
+                Path = Path, Input = pi, Residual = hasResidual ? pr : null, Gamma = pg, Beta = pb, Output = po,
+                Epsilon = epsilon, Features = features, Rows = rows,
+                RowsPerItem = Math.Max(1, ElementChunk / Math.Max(1, features)),
+            };
+            int items = (rows + work.RowsPerItem - 1) / work.RowsPerItem;
+            RunParallel((long)rows * features, items, work);
+        }
+    }
+
+    private struct LayerNormWork : IParallelWork
+    {
+        public KernelPath Path;
+        public float* Input, Residual, Gamma, Beta, Output;
+        public float Epsilon;
+        public int Features, Rows, RowsPerItem;
+
+        public readonly void Execute(int index)
+        {
+            int n = Features, end = Math.Min(Rows, (index + 1) * RowsPerItem);
+            for (int r = index * RowsPerItem; r < end; r++)
+            {
+                nint offset = (nint)r * n;
+                Elementwise.LayerNormRow(Path, Input + offset, Residual == null ? null : Residual + offset, Gamma, Beta, Epsilon, Output + offset, n);
             }
-            mean /= features;
-            float variance = 0;
-            for (int i = 0; i < features; i++) variance += (sum[i] - mean) * (sum[i] - mean);
-            variance /= features;
-            float inv = 1f / MathF.Sqrt(variance + epsilon);
-            for (int i = 0; i < features; i++) output[o + i] = (sum[i] - mean) * inv * gamma[i] + beta[i];
         }
     }
 
     private void ActivateCore(Span<float> x, Activation activation)
     {
-        switch (activation)
+        if (activation == Activation.None) return;
+        fixed (float* px = x)
         {
-            case Activation.None: return;
-            case Activation.Gelu: for (int i = 0; i < x.Length; i++) x[i] = 0.5f * x[i] * (1f + (float)ErfDouble(x[i] / Math.Sqrt(2))); return;
-            case Activation.GeluTanh:
-                for (int i = 0; i < x.Length; i++)
-                {
-                    double v = x[i];
-                    x[i] = (float)(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
-                }
-                return;
-            case Activation.Relu: for (int i = 0; i < x.Length; i++) x[i] = MathF.Max(x[i], 0f); return;
-            case Activation.Tanh: for (int i = 0; i < x.Length; i++) x[i] = MathF.Tanh(x[i]); return;
+            var work = new ElementwiseWork { Path = Path, X = px, Length = x.Length, Activation = activation };
+            RunParallel(x.Length, (x.Length + ElementChunk - 1) / ElementChunk, work);
         }
     }
 
-    /// <summary>erf via Abramowitz–Stegun 7.1.26 is too coarse; use a series/continued fraction in double.</summary>
-    internal static double ErfDouble(double x)
+    private void AddCore(Span<float> x, ReadOnlySpan<float> addend)
     {
-        double ax = Math.Abs(x);
-        double r;
-        if (ax < 2.5)
+        fixed (float* px = x)
+        fixed (float* pa = addend)
         {
-            // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)).
-            double term = ax, sum = ax, x2 = ax * ax;
-            for (int n = 1; n < 60; n++)
-            {
-                term *= -x2 / n;
-                double add = term / (2 * n + 1);
-                sum += add;
-                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
-            }
-            r = sum * 2 / Math.Sqrt(Math.PI);
+            var work = new ElementwiseWork { Path = Path, X = px, Addend = pa, Length = x.Length };
+            RunParallel(x.Length, (x.Length + ElementChunk - 1) / ElementChunk, work);
+        }
+    }
+
+    /// <summary>One chunk of an element-wise op: an add when Addend is set, else the activation.</summary>
+    private struct ElementwiseWork : IParallelWork
+    {
+        public KernelPath Path;
+        public float* X, Addend;
+        public int Length;
+        public Activation Activation;
+
+        public readonly void Execute(int index)
+        {
+            int start = index * ElementChunk, count = Math.Min(ElementChunk, Length - start);
+            if (Addend != null) Elementwise.Add(Path, X + start, Addend + start, count);
+            else Elementwise.Activate(Path, X + start, count, Activation);
+        }
+    }
+
+    private void RunParallel<TWork>(long elements, int items, in TWork work) where TWork : unmanaged, IParallelWork
+    {
+        if (elements < ParallelElementThreshold || _pool is null)
+        {
+            for (int i = 0; i < items; i++) work.Execute(i);
         }
         else
         {
-            // Continued fraction for erfc, accurate for large |x|.
-            double f = 0;
-            for (int n = 60; n >= 1; n--) f = n / 2.0 / (ax + f);
-            r = 1 - Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / (ax + f);
+            _pool.For(items, work);
         }
-        return x < 0 ? -r : r;
-    }
-
-    private static void AddCore(Span<float> x, ReadOnlySpan<float> addend)
-    {
-        for (int i = 0; i < x.Length; i++) x[i] += addend[i];
     }
 
     private static void GatherCore(ReadOnlySpan<float> table, ReadOnlySpan<int> ids, Span<float> output, int dim, bool accumulate)
     {
-        for (int i = 0; i < ids.Length; i++)
+        fixed (float* pt = table)
+        fixed (float* po = output)
         {
-            ReadOnlySpan<float> src = table.Slice(ids[i] * dim, dim);
-            Span<float> dst = output.Slice(i * dim, dim);
-            if (!accumulate) src.CopyTo(dst);
-            else for (int j = 0; j < dim; j++) dst[j] += src[j];
+            KernelPath path = KernelPaths.Best;
+            for (int i = 0; i < ids.Length; i++)
+            {
+                float* src = pt + (nint)ids[i] * dim, dst = po + (nint)i * dim;
+                if (accumulate) Elementwise.Add(path, dst, src, dim);
+                else new ReadOnlySpan<float>(src, dim).CopyTo(new Span<float>(dst, dim));
+            }
         }
     }
 
     private void AttentionCore(Tensor query, Tensor key, Tensor value, Tensor output, RaggedBatch batch, int heads,
         int headDim, float scale, IReadOnlyList<Tensor>? bias)
     {
-        ReadOnlySpan<float> q = query.AsSpan(), k = key.AsSpan(), v = value.AsSpan();
-        Span<float> o = output.AsSpan();
-        int width = heads * headDim;
-        float[] scores = new float[Math.Max(1, batch.MaxLength)];
-        for (int s = 0; s < batch.Count; s++)
+        int sequences = batch.Count;
+        if (sequences == 0 || batch.TotalTokens == 0) return;
+        int* starts = stackalloc int[sequences];
+        int* lengths = stackalloc int[sequences];
+        float** biases = stackalloc float*[sequences];
+        for (int s = 0; s < sequences; s++)
         {
-            int start = batch.Start(s), len = batch.Length(s);
-            ReadOnlySpan<float> b = bias is null ? default : bias[s].AsSpan();
-            for (int h = 0; h < heads; h++)
-            {
-                int col = h * headDim;
-                for (int i = 0; i < len; i++)
-                {
-                    ReadOnlySpan<float> qi = q.Slice((start + i) * width + col, headDim);
-                    float max = float.NegativeInfinity;
-                    for (int j = 0; j < len; j++)
-                    {
-                        ReadOnlySpan<float> kj = k.Slice((start + j) * width + col, headDim);
-                        float dot = 0;
-                        for (int d = 0; d < headDim; d++) dot += qi[d] * kj[d];
-                        float sc = dot * scale + (bias is null ? 0f : b[(h * len + i) * len + j]);
-                        scores[j] = sc;
-                        max = MathF.Max(max, sc);
-                    }
-                    float total = 0;
-                    for (int j = 0; j < len; j++) { scores[j] = MathF.Exp(scores[j] - max); total += scores[j]; }
-                    Span<float> oi = o.Slice((start + i) * width + col, headDim);
-                    oi.Clear();
-                    for (int j = 0; j < len; j++)
-                    {
-                        float p = scores[j] / total;
-                        ReadOnlySpan<float> vj = v.Slice((start + j) * width + col, headDim);
-                        for (int d = 0; d < headDim; d++) oi[d] += p * vj[d];
-                    }
-                }
-            }
+            starts[s] = batch.Start(s);
+            lengths[s] = batch.Length(s);
+            biases[s] = null;
         }
+        fixed (float* q = query.AsSpan())
+        fixed (float* k = key.AsSpan())
+        fixed (float* v = value.AsSpan())
+        fixed (float* o = output.AsSpan())
+        {
+            var work = new AttentionKernel.Work
+            {
+                Path = Path, Q = q, K = k, V = v, O = o, Starts = starts, Lengths = lengths,
+                Biases = bias is null ? null : biases, Heads = heads, HeadDim = headDim, Scale = scale,
+            };
+            if (bias is null) RunAttention(work, sequences * heads);
+            else PinBiasesThenRun(bias, 0, biases, work, sequences * heads);
+        }
+    }
+
+    /// <summary>Pins each sequence's bias with a nested <c>fixed</c> (one frame per sequence), then runs all items.</summary>
+    private void PinBiasesThenRun(IReadOnlyList<Tensor> bias, int sequence, float** biases, in AttentionKernel.Work work, int items)
+    {
+        if (sequence == bias.Count)
+        {
+            RunAttention(work, items);
+            return;
+        }
+        fixed (float* b = bias[sequence].AsSpan())
+        {
+            biases[sequence] = b;
+            PinBiasesThenRun(bias, sequence + 1, biases, work, items);
+        }
+    }
+
+    private void RunAttention(in AttentionKernel.Work work, int items)
+    {
+        if (_pool is null) for (int i = 0; i < items; i++) work.Execute(i);
+        else _pool.For(items, work);
     }
 }

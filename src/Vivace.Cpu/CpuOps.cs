@@ -8,7 +8,7 @@ namespace Vivace.Cpu;
 /// to the kernels. Thread-safe for concurrent calls on different tensors.
 /// </summary>
 [SkipLocalsInit]
-public sealed partial class CpuOps : ITensorOps
+public sealed partial class CpuOps : ITensorOps, IDisposable
 {
     private static readonly Lazy<CpuOps> SharedInstance = new(() => new CpuOps());
 
@@ -18,15 +18,32 @@ public sealed partial class CpuOps : ITensorOps
     /// <summary>Uses every core.</summary>
     public CpuOps() : this(Environment.ProcessorCount) { }
 
-    /// <summary>Uses <paramref name="threadCount"/> threads (the calling thread included).</summary>
-    public CpuOps(int threadCount)
+    /// <summary>Uses <paramref name="threadCount"/> threads (the calling thread included) on the widest supported path.</summary>
+    public CpuOps(int threadCount) : this(threadCount, KernelPaths.Best) { }
+
+    /// <summary>Uses <paramref name="threadCount"/> threads and forces the kernels onto <paramref name="path"/> (tests, benchmarks).</summary>
+    public CpuOps(int threadCount, KernelPath path)
     {
         if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threadCount), threadCount, "thread count must be at least 1");
+        if (!KernelPaths.IsSupported(path)) throw new PlatformNotSupportedException($"kernel path {path} is not supported on this machine");
         ThreadCount = threadCount;
+        Path = path;
+        _pool = threadCount > 1 ? new WorkerPool(threadCount) : null;
     }
+
+    private readonly WorkerPool? _pool;
 
     /// <summary>Threads a call may use, the calling thread included.</summary>
     public int ThreadCount { get; }
+
+    /// <summary>The instruction-set path every kernel of this instance takes.</summary>
+    public KernelPath Path { get; }
+
+    /// <summary>Stops the worker threads. The shared <see cref="Default"/> is never disposed.</summary>
+    public void Dispose()
+    {
+        if (!ReferenceEquals(this, (SharedInstance.IsValueCreated ? SharedInstance.Value : null))) _pool?.Dispose();
+    }
 
     public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias)
     {
@@ -34,14 +51,10 @@ public sealed partial class CpuOps : ITensorOps
         if (weight.Rank != 2)
             throw new ArgumentException($"linear weight {weight.Name ?? ""} must be [out, in], got {weight.Shape}", nameof(weight));
         int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
-        float[]? biasValues = null;
-        if (bias is not null)
-        {
-            if (bias.Rank != 1 || bias.Shape[0] != outFeatures)
-                throw new ArgumentException($"bias {bias.Name ?? ""} must be [{outFeatures}] for weight {weight.Name ?? ""} {weight.Shape}, got {bias.Shape}", nameof(bias));
-            biasValues = bias.ToF32().AsSpan().ToArray();
-        }
-        return new PackedLinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures, biasValues, weight.Name);
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
+            throw new ArgumentException($"bias {bias.Name ?? ""} must be [{outFeatures}] for weight {weight.Name ?? ""} {weight.Shape}, got {bias.Shape}", nameof(bias));
+        return new PackedLinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures,
+            bias is null ? default : bias.ToF32().AsSpan(), bias is not null, weight.Name);
     }
 
     public void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None)

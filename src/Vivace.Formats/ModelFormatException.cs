@@ -30,7 +30,14 @@ public class ModelFormatException : Exception
 
     private static string Compose(string? filePath, string? field, string reason)
     {
-        string where = filePath ?? "<unknown file>";
-        return field is null ? $"{where}: {reason}" : $"{where}: '{field}': {reason}";
+        if (filePath is null) return field is null ? reason : $"'{field}': {reason}";
+        return field is null ? $"{filePath}: {reason}" : $"{filePath}: '{field}': {reason}";
     }
+}
+
+/// <summary>A model id or path names neither an existing directory nor a model Vivace ships.</summary>
+public sealed class ModelNotFoundException(string idOrPath, string reason) : ModelFormatException(null, null, reason)
+{
+    /// <summary>The id or path that was asked for.</summary>
+    public string ModelId { get; } = idOrPath;
 }

@@ -101,8 +101,16 @@ public sealed partial class Tokenizer
         return result;
     }
 
-    /// <summary>Text from ids with the decoder (WordPiece: "##" joining and cleanup); unknown ids are skipped.</summary>
-    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = true)
+    /// <summary>Text from ids with the decoder (WordPiece: "##" joining and cleanup); unknown ids are skipped.
+    /// <paramref name="cleanUpTokenizationSpaces"/> additionally applies Python transformers'
+    /// clean_up_tokenization over the whole text (" 've" -> "'ve", ...), as its decode does for BERT.</summary>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = true, bool cleanUpTokenizationSpaces = false)
+    {
+        string text = DecodeTokens(ids, skipSpecialTokens);
+        return cleanUpTokenizationSpaces ? TokenizationSpaces.CleanUp(text) : text;
+    }
+
+    private string DecodeTokens(ReadOnlySpan<int> ids, bool skipSpecialTokens)
     {
         var tokens = new List<string>(ids.Length);
         foreach (int id in ids)

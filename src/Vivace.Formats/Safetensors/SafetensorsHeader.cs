@@ -61,6 +61,8 @@ internal static class SafetensorsHeader
     public static (List<SafetensorsEntry> Entries, Dictionary<string, string> Metadata) Parse(
         string path, byte[] header, long dataLength)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new ModelFormatException(path, "header is not valid JSON: it is not valid UTF-8");
         JsonDocument doc;
         try
         {
@@ -70,7 +72,24 @@ internal static class SafetensorsHeader
         {
             throw new ModelFormatException(path, $"header is not valid JSON: {e.Message}", e);
         }
-        using (doc)
+        try
+        {
+            return ParseDocument(path, doc, dataLength);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Strings that are valid JSON but not valid text (e.g. an escaped lone surrogate).
+            throw new ModelFormatException(path, $"header is not valid JSON: {e.Message}", e);
+        }
+        finally
+        {
+            doc.Dispose();
+        }
+    }
+
+    private static (List<SafetensorsEntry> Entries, Dictionary<string, string> Metadata) ParseDocument(
+        string path, JsonDocument doc, long dataLength)
+    {
         {
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)

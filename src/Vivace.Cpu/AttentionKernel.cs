@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+
+namespace Vivace.Cpu;
+
+/// <summary>
+/// Attention for one (sequence, head): both products run on the GEMM micro-kernel. K's head slice is packed
+/// into 32-key panels (the layout of a packed weight, so S = Q·Kᵀ is a small linear layer), each score row gets
+/// its softmax, and V's head slice is packed into 32-wide panels of the head dimension for O = P·V.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class AttentionKernel
+{
+    private const int PanelWidth = GemmMicroKernels.PanelWidth;
+
+    [ThreadStatic] private static float[]? t_scratch;
+
+    /// <summary>One work item: a (sequence, head) pair.</summary>
+    internal struct Work : IParallelWork
+    {
+        public KernelPath Path;
+        public float* Q, K, V, O;
+        /// <summary>Per sequence: first token, length, and the bias [heads, L, L] (null when none).</summary>
+        public int* Starts, Lengths;
+        public float** Biases;
+        public int Heads, HeadDim;
+        public float Scale;
+
+        public readonly void Execute(int index)
+        {
+            int sequence = index / Heads, head = index % Heads;
+            int length = Lengths[sequence];
+            if (length == 0) return;
+            int width = Heads * HeadDim;
+            float* bias = Biases == null || Biases[sequence] == null ? null : Biases[sequence] + (nint)head * length * length;
+            nint headOffset = (nint)Starts[sequence] * width + (nint)head * HeadDim;
+            Run(Path, Q + headOffset, K + headOffset, V + headOffset, O + headOffset, width, length, HeadDim, Scale, bias);
+        }
+    }
+
+    /// <summary>q, k, v, o point at the head's first element; rows are <paramref name="stride"/> apart.</summary>
+    public static void Run(KernelPath path, float* q, float* k, float* v, float* o, int stride, int length, int headDim, float scale, float* bias)
+    {
+        int keyPanels = (length + PanelWidth - 1) / PanelWidth, dimPanels = (headDim + PanelWidth - 1) / PanelWidth;
+        int scoreStride = keyPanels * PanelWidth;
+        int keyPackLength = keyPanels * PanelWidth * headDim, valuePackLength = dimPanels * PanelWidth * length;
+        int scoreLength = length * scoreStride;
+        int needed = keyPackLength + valuePackLength + scoreLength + 8 * PanelWidth;
+        float[] scratch = t_scratch is { } s && s.Length >= needed ? s : (t_scratch = GC.AllocateArray<float>(Math.Max(needed, 1 << 16), pinned: true));
+        float* keyPack = (float*)Unsafe.AsPointer(ref scratch[0]);
+        float* valuePack = keyPack + keyPackLength, scores = valuePack + valuePackLength, edgeTile = scores + scoreLength;
+
+        PackKeys(k, stride, length, headDim, keyPack);
+        PackValues(v, stride, length, headDim, valuePack);
+        int tileRows = GemmMicroKernels.TileRows(path);
+
+        // S = Q·Kᵀ: every score row is complete (padding columns hold zeros) before its softmax.
+        for (int p = 0; p < keyPanels; p++)
+            for (int i = 0; i < length; i += tileRows)
+                GemmMicroKernels.Tile(path, q + (nint)i * stride, stride, keyPack + (nint)p * headDim * PanelWidth, headDim,
+                    scores + (nint)i * scoreStride + p * PanelWidth, scoreStride, Math.Min(tileRows, length - i), null, accumulate: false);
+        for (int i = 0; i < length; i++)
+            Softmax.Row(path, scores + (nint)i * scoreStride, length, scale, bias == null ? null : bias + (nint)i * length);
+
+        // O = P·V over exactly `length` keys; head-dimension tails go through a tile and are copied out.
+        for (int p = 0; p < dimPanels; p++)
+        {
+            int columns = Math.Min(PanelWidth, headDim - p * PanelWidth);
+            float* b = valuePack + (nint)p * length * PanelWidth;
+            for (int i = 0; i < length; i += tileRows)
+            {
+                int rows = Math.Min(tileRows, length - i);
+                float* a = scores + (nint)i * scoreStride;
+                float* c = o + (nint)i * stride + p * PanelWidth;
+                if (columns == PanelWidth)
+                {
+                    GemmMicroKernels.Tile(path, a, scoreStride, b, length, c, stride, rows, null, accumulate: false);
+                }
+                else
+                {
+                    GemmMicroKernels.Tile(path, a, scoreStride, b, length, edgeTile, PanelWidth, rows, null, accumulate: false);
+                    for (int r = 0; r < rows; r++)
+                        new ReadOnlySpan<float>(edgeTile + r * PanelWidth, columns).CopyTo(new Span<float>(c + (nint)r * stride, columns));
+                }
+            }
+        }
+    }
+
+    /// <summary>keyPack[panel][d][j] = K[32·panel + j, d], zero for keys past the end.</summary>
+    private static void PackKeys(float* k, int stride, int length, int headDim, float* keyPack)
+    {
+        int panels = (length + PanelWidth - 1) / PanelWidth;
+        new Span<float>(keyPack, panels * PanelWidth * headDim).Clear();
+        for (int j = 0; j < length; j++)
+        {
+            float* row = k + (nint)j * stride;
+            float* dst = keyPack + (nint)(j / PanelWidth) * headDim * PanelWidth + j % PanelWidth;
+            for (int d = 0; d < headDim; d++) dst[d * PanelWidth] = row[d];
+        }
+    }
+
+    /// <summary>valuePack[panel][j][c] = V[j, 32·panel + c], zero for head columns past the end.</summary>
+    private static void PackValues(float* v, int stride, int length, int headDim, float* valuePack)
+    {
+        int panels = (headDim + PanelWidth - 1) / PanelWidth;
+        for (int p = 0; p < panels; p++)
+        {
+            int columns = Math.Min(PanelWidth, headDim - p * PanelWidth);
+            for (int j = 0; j < length; j++)
+            {
+                float* dst = valuePack + ((nint)p * length + j) * PanelWidth;
+                new ReadOnlySpan<float>(v + (nint)j * stride + p * PanelWidth, columns).CopyTo(new Span<float>(dst, columns));
+                if (columns < PanelWidth) new Span<float>(dst + columns, PanelWidth - columns).Clear();
+            }
+        }
+    }
+}
