@@ -1,3 +1,5 @@
+using Vivace.Formats.Packaged;
+
 namespace Vivace.Engine;
 
 /// <summary>Turns what a user names (a directory, or the id of a model Vivace ships) into a model directory.</summary>
@@ -5,10 +7,10 @@ public static class ModelResolver
 {
     public static bool IsDirectory(string idOrDirectory) => Directory.Exists(idOrDirectory);
 
+    /// <summary>A directory as-is; a packaged model's id to its directory in the model cache (extracted on first use).</summary>
     public static string Resolve(string idOrDirectory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(idOrDirectory);
-        if (IsDirectory(idOrDirectory)) return Path.GetFullPath(idOrDirectory);
-        throw new Formats.ModelFormatException(idOrDirectory, "is neither a model directory nor a model Vivace ships");
+        return ModelCache.ResolveModelDirectory(idOrDirectory);
     }
 }

@@ -1,6 +1,4 @@
 using Vivace.Formats;
-using Vivace.Formats.Onnx;
-using Vivace.Formats.Safetensors;
 using Vivace.Models.Bert;
 using Vivace.Models.DistilBert;
 using Vivace.Models.MPNet;
@@ -20,7 +18,7 @@ public static class EncoderModelLoader
             throw new ModelFormatException(directory, "model directory does not exist");
         string configPath = Path.Combine(directory, "config.json");
         // Models copy what they keep (packed for the backend), so the files can close after construction.
-        using IWeightSource weights = OpenWeights(directory);
+        using IWeightSource weights = WeightSources.Open(directory);
         HfConfig config = File.Exists(configPath) ? HfConfig.Load(configPath)
             : throw new ModelFormatException(configPath, "config.json is missing from the model directory");
         return Create(config, weights, ops);
@@ -40,21 +38,5 @@ public static class EncoderModelLoader
             "mpnet" => new MPNetModel(encoder, root),
             _ => new BertModel(encoder, root),
         };
-    }
-
-    /// <summary>
-    /// The directory's weights: <c>model.safetensors</c>, the shards <c>model.safetensors.index.json</c> names, or an
-    /// ONNX export (<c>model.onnx</c> or <c>onnx/model.onnx</c>) whose initializers are imported under HF names.
-    /// </summary>
-    public static IWeightSource OpenWeights(string directory)
-    {
-        string single = Path.Combine(directory, "model.safetensors");
-        if (File.Exists(single)) return SafetensorsFile.Open(single);
-        string index = Path.Combine(directory, "model.safetensors.index.json");
-        if (File.Exists(index)) return ShardedSafetensors.Open(index);
-        foreach (string onnx in (string[])[Path.Combine(directory, "model.onnx"), Path.Combine(directory, "onnx", "model.onnx")])
-            if (File.Exists(onnx)) return OnnxWeightSource.Open(onnx);
-        throw new ModelFormatException(directory,
-            "no weights found: expected model.safetensors, model.safetensors.index.json or onnx/model.onnx (pytorch_model.bin is not supported)");
     }
 }
