@@ -1,1 +1,13 @@
-﻿Console.WriteLine("Hello, World!");
+using Vivace.Bench;
+
+return args.FirstOrDefault() switch
+{
+    "embed" => EmbedBenchmark.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md]");
+    return 2;
+}
