@@ -35,6 +35,7 @@ public sealed partial class Tokenizer
         _added = added;
         Truncation = truncation;
         Padding = padding;
+        VocabSize = _model.VocabSize + _added.Tokens.Count(t => _model.TokenToId(t.Content) is null);
     }
 
     /// <summary>Truncation applied by every encode call, or null.</summary>
@@ -129,7 +130,7 @@ public sealed partial class Tokenizer
     public string? IdToToken(int id) => _added.ById(id)?.Content ?? _model.IdToToken(id);
 
     /// <summary>Size of the vocabulary including added tokens that the model does not have.</summary>
-    public int VocabSize => _model.VocabSize + _added.Tokens.Count(t => _model.TokenToId(t.Content) is null);
+    public int VocabSize { get; }
 
     private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens)
     {

@@ -50,7 +50,23 @@ internal static partial class Corpus
         AddFiles(lines, ManPages(), perFile: 10, maxTotal: 900);
         AddLocales(lines, maxTotal: 700);
         AddSharedInputs(lines);
+        AddMutations(lines);
         return lines;
+    }
+
+    /// <summary>Variants of real lines with invisible and control characters spliced in, and upper-cased.</summary>
+    private static void AddMutations(List<string> lines)
+    {
+        string[] inserts = ["\u0001", "\0", "\u001B[0m", "\u007F", "\u200B", "\u00AD", "\uFEFF", "\u0085", "\u000B", "\u2028", "\u00A0", "\u3000", "\uFFFD", "\u0301", "\u200D"];
+        var source = lines.Where(l => l.Length > 10).ToList();
+        for (int i = 0; i < source.Count && i < 6000; i += 15)
+        {
+            string l = source[i];
+            int at = (i * 7919) % l.Length;
+            if (char.IsLowSurrogate(l[at])) at--;
+            lines.Add(l[..at] + inserts[i / 15 % inserts.Length] + l[at..]);
+            lines.Add(l.ToUpperInvariant());
+        }
     }
 
     private static IEnumerable<string> DocFiles()

@@ -18,9 +18,13 @@ internal sealed class TemplateProcessing : IPostProcessor
     {
         _single = single;
         _pair = pair;
+        _addedSingle = single.Where(p => p.Sequence < 0).Sum(p => p.Ids.Length);
+        _addedPair = pair.Where(p => p.Sequence < 0).Sum(p => p.Ids.Length);
     }
 
-    public int AddedTokens(bool isPair) => (isPair ? _pair : _single).Where(p => p.Sequence < 0).Sum(p => p.Ids.Length);
+    private readonly int _addedSingle, _addedPair;
+
+    public int AddedTokens(bool isPair) => isPair ? _addedPair : _addedSingle;
 
     public void Process(List<TokenEntry> a, List<TokenEntry>? b, bool addSpecialTokens, List<TokenEntry> output)
     {
