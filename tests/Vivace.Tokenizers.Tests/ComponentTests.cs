@@ -1,3 +1,4 @@
+using Vivace.Tests;
 using System.Text.Json.Nodes;
 using Vivace.Tokenizers.Decoders;
 using Vivace.Tokenizers.Normalizers;

@@ -1,3 +1,4 @@
+using Vivace.Tests;
 using System.Globalization;
 using Xunit.Abstractions;
 

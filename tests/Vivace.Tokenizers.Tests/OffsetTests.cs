@@ -1,3 +1,4 @@
+using Vivace.Tests;
 using Vivace.Tokenizers.Unicode;
 
 namespace Vivace.Tokenizers.Tests;

@@ -1,3 +1,4 @@
+using Vivace.Tests;
 using System.Text;
 using Xunit.Abstractions;
 

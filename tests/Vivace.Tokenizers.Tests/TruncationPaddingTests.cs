@@ -1,3 +1,4 @@
+using Vivace.Tests;
 namespace Vivace.Tokenizers.Tests;
 
 /// <summary>Truncation and padding from tokenizer.json and set in code, counted as the reference counts.</summary>

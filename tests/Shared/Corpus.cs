@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vivace.Tests;
 
-namespace Vivace.Tokenizers.Tests;
+namespace Vivace.Tests;
 
 /// <summary>
 /// A few thousand real lines assembled at test time from text already on the machine (licences, package
