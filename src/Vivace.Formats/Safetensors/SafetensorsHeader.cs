@@ -168,11 +168,10 @@ internal static class SafetensorsHeader
         if (end > dataLength)
             throw new ModelFormatException(path, name, $"data_offsets end {end} is past the data section ({dataLength} bytes): file truncated?");
 
-        long bytes = 0;
         if (overflow || elements > long.MaxValue / info.Size)
             throw new ModelFormatException(path, name, $"shape [{string.Join(", ", dims)}] overflows");
         // A dimension of zero makes the tensor empty even when the other dims are huge.
-        bytes = elements * info.Size;
+        long bytes = elements * info.Size;
         if (bytes != end - begin)
             throw new ModelFormatException(path, name,
                 $"shape [{string.Join(", ", dims)}] of {dtype} needs {bytes} bytes but data_offsets span {end - begin}");
