@@ -78,7 +78,7 @@ public static class Endpoints
         switch (inputs.ValueKind)
         {
             case JsonValueKind.String:
-                return ([inputs.GetString()!], true);
+                return ([ReadString(inputs)], true);
             case JsonValueKind.Array:
                 int count = inputs.GetArrayLength();
                 if (count == 0) throw ApiException.Unprocessable("`inputs` cannot be empty");
@@ -89,13 +89,26 @@ public static class Endpoints
                 {
                     if (e.ValueKind != JsonValueKind.String)
                         throw ApiException.Unprocessable($"`inputs` must be a string or a list of strings; item {list.Count} is {e.ValueKind.ToString().ToLowerInvariant()}");
-                    list.Add(e.GetString()!);
+                    list.Add(ReadString(e));
                 }
                 return (list, false);
             case JsonValueKind.Undefined:
                 throw ApiException.Unprocessable("missing field `inputs`");
             default:
                 throw ApiException.Unprocessable($"`inputs` must be a string or a list of strings, not {inputs.ValueKind.ToString().ToLowerInvariant()}");
+        }
+    }
+
+    /// <summary>A JSON string's text; invalid UTF-8 inside it is the client's error.</summary>
+    private static string ReadString(JsonElement element)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw ApiException.BadRequest("`inputs` holds a string that is not valid UTF-8");
         }
     }
 

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Vivace.Tests;
+
+namespace Vivace.Server.Tests;
+
+/// <summary>The <c>vivace</c> command as a user runs it: a separate process, stdin in, stdout out, exit code.</summary>
+public class CliTests
+{
+    private static (int ExitCode, string Stdout, string Stderr) Vivace(string stdin, params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "vivace.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(stdin);
+        process.StandardInput.Close();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "vivace did not exit");
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void EmbedPrintsOneNormalizedVectorPerLine()
+    {
+        var (code, stdout, stderr) = Vivace("\"Hello world\"\n\"Bonjour le monde\"\n\"\"\n", "embed");
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        foreach (string line in lines)
+        {
+            float[] v = JsonSerializer.Deserialize<float[]>(line)!;
+            Assert.Equal(384, v.Length);
+            Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 4);
+        }
+    }
+
+    [Fact]
+    public void EmbedRejectsALineThatIsNotAJsonString()
+    {
+        var (code, _, stderr) = Vivace("\"ok\"\n{\"not\": \"a string\"}\n", "embed");
+        Assert.NotEqual(0, code);
+        Assert.Contains("line 2", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [SkippableFact]
+    public void ForwardPrintsHfNamedOutputs()
+    {
+        string dir = SharedData.Require("goldens", "bert-small");
+        var (code, stdout, stderr) = Vivace("""{"input_ids": [[2, 45, 67, 3], [2, 7, 3, 0]], "attention_mask": [[1, 1, 1, 1], [1, 1, 1, 0]]}""",
+            "forward", "--model", dir);
+        Assert.True(code == 0, stderr);
+        JsonElement outputs = JsonDocument.Parse(stdout).RootElement;
+        JsonElement hidden = outputs.GetProperty("last_hidden_state");
+        Assert.Equal(2, hidden.GetArrayLength());
+        Assert.Equal(4, hidden[0].GetArrayLength());
+        Assert.Equal(32, hidden[0][0].GetArrayLength());
+        Assert.Equal(2, outputs.GetProperty("pooler_output").GetArrayLength());
+        Assert.Equal(32, outputs.GetProperty("pooler_output")[0].GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("/no/such/dir", "/no/such/dir")]
+    public void MissingModelIsAClearErrorWithoutStackTrace(string model, string mentioned)
+    {
+        var (code, _, stderr) = Vivace("\"x\"\n", "embed", "--model", model);
+        Assert.NotEqual(0, code);
+        Assert.Contains(mentioned, stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [SkippableFact]
+    public void CorruptModelFilesAreClearErrorsNamingTheFile()
+    {
+        string golden = SharedData.Require("goldens", "bert-small", "model.safetensors");
+        string dir = Directory.CreateTempSubdirectory("vivace-corrupt-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "config.json"), """{"model_type": "bert", "hidden_size": "large"}""");
+            File.WriteAllBytes(Path.Combine(dir, "model.safetensors"), [1, 2, 3]);
+            File.WriteAllText(Path.Combine(dir, "vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
+            var (code, _, stderr) = Vivace("\"hello\"\n", "embed", "--model", dir);
+            Assert.NotEqual(0, code);
+            Assert.Contains("model.safetensors", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+
+            File.Copy(golden, Path.Combine(dir, "model.safetensors"), overwrite: true);
+            (code, _, stderr) = Vivace("\"hello\"\n", "embed", "--model", dir);
+            Assert.NotEqual(0, code);
+            Assert.Contains("hidden_size", stderr);
+            Assert.Contains("config.json", stderr);
+
+            File.WriteAllText(Path.Combine(dir, "config.json"), """{"model_type": "gpt-neo", "hidden_size": 32}""");
+            (code, _, stderr) = Vivace("\"hello\"\n", "embed", "--model", dir);
+            Assert.NotEqual(0, code);
+            Assert.Contains("gpt-neo", stderr);
+            Assert.Contains("model_type", stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [SkippableFact]
+    public void ForwardRejectsBadInputs()
+    {
+        string dir = SharedData.Require("goldens", "bert-small");
+        foreach (string input in new[] { "{}", "[]", """{"input_ids": [[1, 2], [3]]}""", """{"input_ids": [[1, 999999]]}""", """{"input_ids": [[1]], "bogus": 1}""", "not json" })
+        {
+            var (code, _, stderr) = Vivace(input, "forward", "--model", dir);
+            Assert.True(code != 0, $"accepted {input}");
+            Assert.StartsWith("error:", stderr.Trim());
+            Assert.DoesNotContain("   at ", stderr);
+        }
+    }
+}
