@@ -42,8 +42,13 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// <summary>Stops the worker threads. The shared <see cref="Default"/> is never disposed.</summary>
     public void Dispose()
     {
-        if (!ReferenceEquals(this, (SharedInstance.IsValueCreated ? SharedInstance.Value : null))) _pool?.Dispose();
+        if (SharedInstance.IsValueCreated && ReferenceEquals(this, SharedInstance.Value)) return;
+        _pool?.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    /// <summary>The workers root only the pool, never this instance: an instance nobody disposed still stops them.</summary>
+    ~CpuOps() => _pool?.Dispose();
 
     public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias)
     {
@@ -154,12 +159,9 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
             throw new ArgumentException($"query width {width} is not a multiple of {heads} heads", nameof(query));
         if (tokens != batch.TotalTokens)
             throw new ArgumentException($"query has {tokens} tokens but the batch holds {batch.TotalTokens}", nameof(query));
-        foreach (var (t, name) in new[] { (key, nameof(key)), (value, nameof(value)), (output, nameof(output)) })
-        {
-            RequireF32Matrix(t, name);
-            if (t.Shape != query.Shape)
-                throw new ArgumentException($"attention {name} {t.Shape} must match query {query.Shape}", name);
-        }
+        RequireSameMatrixShape(key, query, nameof(key));
+        RequireSameMatrixShape(value, query, nameof(value));
+        RequireSameMatrixShape(output, query, nameof(output));
         if (bias is not null)
         {
             if (bias.Count != batch.Count)
@@ -186,6 +188,13 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     {
         RequireF32Contiguous(t, name);
         if (t.Rank != 2) throw new ArgumentException($"{name} {t.Name ?? ""} must be rank 2 [rows, features], got {t.Shape}", name);
+    }
+
+    private static void RequireSameMatrixShape(Tensor t, Tensor query, string name)
+    {
+        RequireF32Matrix(t, name);
+        if (t.Shape != query.Shape)
+            throw new ArgumentException($"attention {name} {t.Shape} must match query {query.Shape}", name);
     }
 
     private static void RequireKnownActivation(Activation activation)
