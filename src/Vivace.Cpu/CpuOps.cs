@@ -76,6 +76,8 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (output.Shape[0] != rows || output.Shape[1] != packed.OutFeatures)
             throw new ArgumentException($"output must be [{rows}, {packed.OutFeatures}] for input {input.Shape} and weight {packed.Name ?? ""}, got {output.Shape}", nameof(output));
         RequireKnownActivation(activation);
+        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
+            throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
         LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
     }
 

@@ -55,6 +55,9 @@ public class CpuOpsTests
         Assert.Throws<ArgumentException>(() => ops.Linear(Tensor.Zeros(2, 3), w, Tensor.Zeros(3, 4)));
         Assert.Throws<ArgumentException>(() => ops.PrepareLinear(Tensor.Zeros(4, 3), Tensor.Zeros(3)));
         Assert.Throws<ArgumentException>(() => ops.PrepareLinear(Tensor.Zeros(4, 3, 1), null));
+        var square = ops.PrepareLinear(Tensor.Zeros(3, 3), null);
+        var inPlace = Tensor.Zeros(2, 3);
+        Assert.Throws<ArgumentException>(() => ops.Linear(inPlace, square, inPlace));
     }
 
     [Theory]
