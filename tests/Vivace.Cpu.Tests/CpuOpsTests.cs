@@ -203,3 +203,34 @@ public class CpuOpsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new CpuOps(0));
     }
 }
+
+public class AllocationTests
+{
+    [Fact]
+    public void SteadyStateCallsAllocateNothingOnTheCallingThread()
+    {
+        using var ops = new CpuOps(2);
+        int tokens = 40, hidden = 64, heads = 4;
+        var w = ops.PrepareLinear(Tensor.FromArray(Reference.Random(hidden * hidden, 1), hidden, hidden), Tensor.FromArray(Reference.Random(hidden, 2), hidden));
+        var x = Tensor.FromArray(Reference.Random(tokens * hidden, 3), tokens, hidden);
+        var y = Tensor.Zeros(tokens, hidden);
+        var g = Tensor.FromArray(Reference.Random(hidden, 4), hidden);
+        var batch = new RaggedBatch([17, 23]);
+        var bias = new[] { Tensor.Zeros(heads, 17, 17), Tensor.Zeros(heads, 23, 23) };
+        int[] ids = [1, 2, 3];
+        var gathered = Tensor.Zeros(3, hidden);
+        void Step()
+        {
+            ops.Linear(x, w, y, Activation.Gelu);
+            ops.LayerNorm(y, x, g, g, 1e-5f, y);
+            ops.Attention(x, x, x, y, batch, heads, 0.125f, bias);
+            ops.Activate(y, Activation.Tanh);
+            ops.Add(y, x);
+            ops.Gather(x, ids, gathered, accumulate: true);
+        }
+        for (int i = 0; i < 3; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
