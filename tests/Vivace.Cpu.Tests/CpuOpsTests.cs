@@ -14,6 +14,8 @@ public class CpuOpsTests
         foreach (int n in new[] { 1, 3, 31, 33, 65, 129, 385 }) data.Add(9, 64, n, Activation.None, true);
         foreach (Activation a in Enum.GetValues<Activation>()) data.Add(13, 96, 71, a, true);
         data.Add(0, 16, 16, Activation.Gelu, true);
+        data.Add(3, 0, 5, Activation.Gelu, true); // no inputs: the output is act(bias)
+        data.Add(3, 0, 5, Activation.None, false);
         data.Add(200, 384, 1536, Activation.Gelu, true);
         data.Add(131, 1536, 384, Activation.None, true);
         return data;
