@@ -27,7 +27,10 @@ internal static unsafe class AttentionKernel
 
         public readonly void Execute(int index)
         {
-            int sequence = index / Heads, head = index % Heads;
+            // Neighbouring items (taken at the same moment by different threads) get heads half the row apart: adjacent
+            // heads share a cache line of each output row, and writing it from two cores at once would ping-pong it.
+            int sequence = index / Heads, slot = index % Heads, half = (Heads + 1) / 2;
+            int head = slot % 2 == 0 ? slot / 2 : half + slot / 2;
             int length = Lengths[sequence];
             if (length == 0) return;
             int width = Heads * HeadDim;

@@ -42,8 +42,13 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// <summary>Stops the worker threads. The shared <see cref="Default"/> is never disposed.</summary>
     public void Dispose()
     {
-        if (!ReferenceEquals(this, (SharedInstance.IsValueCreated ? SharedInstance.Value : null))) _pool?.Dispose();
+        if (SharedInstance.IsValueCreated && ReferenceEquals(this, SharedInstance.Value)) return;
+        _pool?.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    /// <summary>The workers root only the pool, never this instance: an instance nobody disposed still stops them.</summary>
+    ~CpuOps() => _pool?.Dispose();
 
     public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias)
     {
@@ -71,6 +76,8 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (output.Shape[0] != rows || output.Shape[1] != packed.OutFeatures)
             throw new ArgumentException($"output must be [{rows}, {packed.OutFeatures}] for input {input.Shape} and weight {packed.Name ?? ""}, got {output.Shape}", nameof(output));
         RequireKnownActivation(activation);
+        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
+            throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
         LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
     }
 
@@ -154,12 +161,9 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
             throw new ArgumentException($"query width {width} is not a multiple of {heads} heads", nameof(query));
         if (tokens != batch.TotalTokens)
             throw new ArgumentException($"query has {tokens} tokens but the batch holds {batch.TotalTokens}", nameof(query));
-        foreach (var (t, name) in new[] { (key, nameof(key)), (value, nameof(value)), (output, nameof(output)) })
-        {
-            RequireF32Matrix(t, name);
-            if (t.Shape != query.Shape)
-                throw new ArgumentException($"attention {name} {t.Shape} must match query {query.Shape}", name);
-        }
+        RequireSameMatrixShape(key, query, nameof(key));
+        RequireSameMatrixShape(value, query, nameof(value));
+        RequireSameMatrixShape(output, query, nameof(output));
         if (bias is not null)
         {
             if (bias.Count != batch.Count)
@@ -186,6 +190,13 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     {
         RequireF32Contiguous(t, name);
         if (t.Rank != 2) throw new ArgumentException($"{name} {t.Name ?? ""} must be rank 2 [rows, features], got {t.Shape}", name);
+    }
+
+    private static void RequireSameMatrixShape(Tensor t, Tensor query, string name)
+    {
+        RequireF32Matrix(t, name);
+        if (t.Shape != query.Shape)
+            throw new ArgumentException($"attention {name} {t.Shape} must match query {query.Shape}", name);
     }
 
     private static void RequireKnownActivation(Activation activation)

@@ -15,7 +15,7 @@ internal static unsafe class Gemm
 {
     /// <summary>K block: A block 96×256×4 = 96 KB and a B slice 32 KB, comfortably inside Zen 4's 1 MB L2.</summary>
     private const int KBlock = 256;
-    /// <summary>Rows per work item: a multiple of the 8- and 6-row tiles.</summary>
+    /// <summary>Most rows per work item (a multiple of the 8- and 6-row tiles); blocks are evened out below it.</summary>
     private const int RowBlock = 96;
     private const int PanelsPerGroup = 4;
 
@@ -24,7 +24,11 @@ internal static unsafe class Gemm
         int n = w.OutFeatures, k = w.InFeatures;
         if (m == 0 || n == 0) return;
         int panels = w.PanelCount;
+        // Equal row blocks (a whole number of tiles each, at most RowBlock) so no item is a small leftover.
+        int tileRows = GemmMicroKernels.TileRows(path);
         int rowBlocks = (m + RowBlock - 1) / RowBlock;
+        int rowsPerBlock = ((m + rowBlocks - 1) / rowBlocks + tileRows - 1) / tileRows * tileRows;
+        rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
         int threads = pool?.ThreadCount ?? 1;
         // Coarse items keep A and B reuse high; fall back to single panels when that leaves threads idle.
         int panelsPerGroup = rowBlocks * ((panels + PanelsPerGroup - 1) / PanelsPerGroup) >= 4 * threads ? PanelsPerGroup : 1;
@@ -32,7 +36,7 @@ internal static unsafe class Gemm
         var work = new GemmWork
         {
             Path = path, X = x, Y = y, Panels = w.Panels, Bias = w.Bias, M = m, N = n, K = k,
-            PanelCount = panels, PanelsPerGroup = panelsPerGroup, Groups = groups, Activation = activation,
+            PanelCount = panels, PanelsPerGroup = panelsPerGroup, Groups = groups, RowsPerBlock = rowsPerBlock, Activation = activation,
         };
         if (pool is null) for (int i = 0; i < rowBlocks * groups; i++) work.Execute(i);
         else pool.For(rowBlocks * groups, work);
@@ -42,7 +46,7 @@ internal static unsafe class Gemm
     {
         public KernelPath Path;
         public float* X, Y, Panels, Bias;
-        public int M, N, K, PanelCount, PanelsPerGroup, Groups;
+        public int M, N, K, PanelCount, PanelsPerGroup, Groups, RowsPerBlock;
         public Activation Activation;
 
         public readonly void Execute(int index)
@@ -51,7 +55,7 @@ internal static unsafe class Gemm
             KernelPath path = Path;
             int m = M, n = N, k = K, panelWidth = GemmMicroKernels.PanelWidth, tileRows = GemmMicroKernels.TileRows(path);
             float* x = X, y = Y, panels = Panels, bias = Bias;
-            int rowStart = index / Groups * RowBlock, rowEnd = Math.Min(m, rowStart + RowBlock);
+            int rowStart = index / Groups * RowsPerBlock, rowEnd = Math.Min(m, rowStart + RowsPerBlock);
             int panelStart = index % Groups * PanelsPerGroup, panelEnd = Math.Min(PanelCount, panelStart + PanelsPerGroup);
             // N tail: the last panel's columns past n are computed into this tile and not copied out.
             float* edgeTile = stackalloc float[8 * GemmMicroKernels.PanelWidth];

@@ -28,13 +28,25 @@ internal static unsafe class GemmMicroKernels
     /// One tile. <paramref name="accumulate"/>: add to C; otherwise C is overwritten with A·B + bias
     /// (<paramref name="bias"/> may be null: 32 values, padded).
     /// </summary>
-    public static void Tile(KernelPath path, float* a, nint lda, float* b, int kc, float* c, nint ldc, int rows, float* bias, bool accumulate)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile(KernelPath path, float* a, nint lda, float* b, int kc, float* c, nint ldc, int rows, float* bias, bool accumulate) =>
+        TileOfShape(path, TileRows(path), a, lda, b, kc, c, ldc, rows, bias, accumulate);
+
+    /// <summary>
+    /// Any row blocking on any lane width (<paramref name="tileRows"/> 8 or 6; scalar ignores it). Production uses
+    /// <see cref="TileRows"/>; tests also run the 8-row kernel on narrower lanes, so its logic is checked on
+    /// machines without AVX-512.
+    /// </summary>
+    internal static void TileOfShape(KernelPath path, int tileRows, float* a, nint lda, float* b, int kc, float* c, nint ldc, int rows, float* bias, bool accumulate)
     {
-        switch (path)
+        switch (path, tileRows)
         {
-            case KernelPath.Vector512: Tile8<Lanes512, Vector512<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
-            case KernelPath.Vector256: Tile6<Lanes256, Vector256<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
-            case KernelPath.Vector128: Tile6<Lanes128, Vector128<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
+            case (KernelPath.Vector512, 8): Tile8<Lanes512, Vector512<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
+            case (KernelPath.Vector512, _): Tile6<Lanes512, Vector512<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
+            case (KernelPath.Vector256, 8): Tile8<Lanes256, Vector256<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
+            case (KernelPath.Vector256, _): Tile6<Lanes256, Vector256<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
+            case (KernelPath.Vector128, 8): Tile8<Lanes128, Vector128<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
+            case (KernelPath.Vector128, _): Tile6<Lanes128, Vector128<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
             default: TileScalar(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
         }
     }

@@ -22,7 +22,9 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private readonly Thread[] _workers;
     private readonly ManualResetEventSlim[] _wake;
-    private readonly object _dispatch = new();
+    /// <summary>1 while a loop owns the workers. Not a Monitor: that is re-entrant, and a nested loop on the
+    /// owning thread would overwrite the running job.</summary>
+    private int _busy;
     private delegate*<void*, int, void> _body;
     private void* _state;
     private int _count;
@@ -56,7 +58,7 @@ public sealed unsafe class WorkerPool : IDisposable
     {
         if (count <= 0) return;
         TWork copy = work;
-        if (count == 1 || _workers.Length == 0 || !Monitor.TryEnter(_dispatch))
+        if (count == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             for (int i = 0; i < count; i++) copy.Execute(i);
             return;
@@ -81,7 +83,7 @@ public sealed unsafe class WorkerPool : IDisposable
         }
         finally
         {
-            Monitor.Exit(_dispatch);
+            Volatile.Write(ref _busy, 0);
         }
     }
 

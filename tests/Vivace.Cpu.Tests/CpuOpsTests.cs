@@ -14,6 +14,8 @@ public class CpuOpsTests
         foreach (int n in new[] { 1, 3, 31, 33, 65, 129, 385 }) data.Add(9, 64, n, Activation.None, true);
         foreach (Activation a in Enum.GetValues<Activation>()) data.Add(13, 96, 71, a, true);
         data.Add(0, 16, 16, Activation.Gelu, true);
+        data.Add(3, 0, 5, Activation.Gelu, true); // no inputs: the output is act(bias)
+        data.Add(3, 0, 5, Activation.None, false);
         data.Add(200, 384, 1536, Activation.Gelu, true);
         data.Add(131, 1536, 384, Activation.None, true);
         return data;
@@ -55,6 +57,9 @@ public class CpuOpsTests
         Assert.Throws<ArgumentException>(() => ops.Linear(Tensor.Zeros(2, 3), w, Tensor.Zeros(3, 4)));
         Assert.Throws<ArgumentException>(() => ops.PrepareLinear(Tensor.Zeros(4, 3), Tensor.Zeros(3)));
         Assert.Throws<ArgumentException>(() => ops.PrepareLinear(Tensor.Zeros(4, 3, 1), null));
+        var square = ops.PrepareLinear(Tensor.Zeros(3, 3), null);
+        var inPlace = Tensor.Zeros(2, 3);
+        Assert.Throws<ArgumentException>(() => ops.Linear(inPlace, square, inPlace));
     }
 
     [Theory]
@@ -198,5 +203,36 @@ public class CpuOpsTests
     {
         Assert.Same(CpuOps.Default, CpuOps.Default);
         Assert.Throws<ArgumentOutOfRangeException>(() => new CpuOps(0));
+    }
+}
+
+public class AllocationTests
+{
+    [Fact]
+    public void SteadyStateCallsAllocateNothingOnTheCallingThread()
+    {
+        using var ops = new CpuOps(2);
+        int tokens = 40, hidden = 64, heads = 4;
+        var w = ops.PrepareLinear(Tensor.FromArray(Reference.Random(hidden * hidden, 1), hidden, hidden), Tensor.FromArray(Reference.Random(hidden, 2), hidden));
+        var x = Tensor.FromArray(Reference.Random(tokens * hidden, 3), tokens, hidden);
+        var y = Tensor.Zeros(tokens, hidden);
+        var g = Tensor.FromArray(Reference.Random(hidden, 4), hidden);
+        var batch = new RaggedBatch([17, 23]);
+        var bias = new[] { Tensor.Zeros(heads, 17, 17), Tensor.Zeros(heads, 23, 23) };
+        int[] ids = [1, 2, 3];
+        var gathered = Tensor.Zeros(3, hidden);
+        void Step()
+        {
+            ops.Linear(x, w, y, Activation.Gelu);
+            ops.LayerNorm(y, x, g, g, 1e-5f, y);
+            ops.Attention(x, x, x, y, batch, heads, 0.125f, bias);
+            ops.Activate(y, Activation.Tanh);
+            ops.Add(y, x);
+            ops.Gather(x, ids, gathered, accumulate: true);
+        }
+        for (int i = 0; i < 3; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -28,8 +28,14 @@ public unsafe class KernelPathTests
     [MemberData(nameof(Paths))]
     public void MicroTileMatchesReferenceForEveryRowCountAndDepth(KernelPath path)
     {
+        // The production blocking, and both 8- and 6-row kernels on this lane width (the 8-row one is AVX-512's).
+        foreach (int tileRows in new[] { GemmMicroKernels.TileRows(path), 8, 6 }.Distinct())
+            CheckMicroTile(path, tileRows);
+    }
+
+    private static void CheckMicroTile(KernelPath path, int tileRows)
+    {
         const int W = GemmMicroKernels.PanelWidth;
-        int tileRows = GemmMicroKernels.TileRows(path);
         foreach (int kc in new[] { 0, 1, 2, 3, 17, 64, 257 })
             for (int rows = 1; rows <= tileRows; rows++)
                 foreach (bool accumulate in new[] { false, true })
@@ -40,7 +46,7 @@ public unsafe class KernelPathTests
                         float[] bias = Reference.Random(W, 99), c = Reference.Random(tileRows * ldc, rows + 1000);
                         float[] before = (float[])c.Clone();
                         fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c) fixed (float* pbias = bias)
-                            GemmMicroKernels.Tile(path, pa, lda, pb, kc, pc, ldc, rows, withBias ? pbias : null, accumulate);
+                            GemmMicroKernels.TileOfShape(path, tileRows, pa, lda, pb, kc, pc, ldc, rows, withBias ? pbias : null, accumulate);
                         for (int r = 0; r < tileRows; r++)
                             for (int j = 0; j < ldc; j++)
                             {
@@ -60,7 +66,7 @@ public unsafe class KernelPathTests
                                 }
                                 double tolerance = 1e-6 * magnitude * Math.Max(1, Math.Log2(kc + 1)) + 1e-7;
                                 if (!(Math.Abs(got - expected) <= tolerance))
-                                    Assert.Fail($"{path} kc={kc} rows={rows} acc={accumulate} bias={withBias}: c[{r},{j}] = {got:R}, expected {expected:R}");
+                                    Assert.Fail($"{path} {tileRows}-row tile kc={kc} rows={rows} acc={accumulate} bias={withBias}: c[{r},{j}] = {got:R}, expected {expected:R}");
                             }
                     }
     }
