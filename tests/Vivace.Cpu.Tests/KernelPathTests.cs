@@ -148,6 +148,20 @@ public unsafe class KernelPathTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void TanhKeepsRelativeAccuracyNearZero(KernelPath path)
+    {
+        float[] x = Enumerable.Range(-550, 1101).Select(i => MathF.Sign(i) * MathF.Pow(10f, -6f + Math.Abs(i) / 100f)).ToArray(); // ±1e-6 .. ±0.3, and 0
+        float[] y = (float[])x.Clone();
+        fixed (float* p = y) Elementwise.Activate(path, p, y.Length, Activation.Tanh);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double expected = Math.Tanh(x[i]);
+            Assert.True(Math.Abs(y[i] - expected) <= 2e-6 * Math.Abs(expected), $"{path} tanh({x[i]:R}) = {y[i]:R}, expected {expected:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void AddMatchesForEveryLengthUpTo300(KernelPath path)
     {
         for (int length = 0; length <= 300; length++)
