@@ -47,11 +47,15 @@ public sealed unsafe partial class CpuOps
 
         public readonly void Execute(int index)
         {
+            // Locals out of fields before the row loop.
+            KernelPath path = Path;
+            float* input = Input, residual = Residual, gamma = Gamma, beta = Beta, output = Output;
+            float epsilon = Epsilon;
             int n = Features, end = Math.Min(Rows, (index + 1) * RowsPerItem);
             for (int r = index * RowsPerItem; r < end; r++)
             {
                 nint offset = (nint)r * n;
-                Elementwise.LayerNormRow(Path, Input + offset, Residual == null ? null : Residual + offset, Gamma, Beta, Epsilon, Output + offset, n);
+                Elementwise.LayerNormRow(path, input + offset, residual == null ? null : residual + offset, gamma, beta, epsilon, output + offset, n);
             }
         }
     }

@@ -16,7 +16,13 @@ public enum KernelPath
 /// <summary>Which paths this machine runs, and which one the kernels take by default.</summary>
 public static class KernelPaths
 {
-    /// <summary>The widest supported path: what CpuOps uses. DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0 lower it.</summary>
+    /// <summary>Environment variable naming a path (e.g. <c>Vector256</c>) that <see cref="Best"/> then returns, when supported.</summary>
+    public const string ForcePathVariable = "VIVACE_CPU_PATH";
+
+    /// <summary>
+    /// The widest supported path: what CpuOps uses. DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0 lower it, and so does
+    /// <see cref="ForcePathVariable"/> (ignored when it names an unknown or unsupported path).
+    /// </summary>
     public static KernelPath Best { get; } = Pick();
 
     public static bool IsSupported(KernelPath path) => path switch
@@ -34,6 +40,9 @@ public static class KernelPaths
 
     private static KernelPath Pick()
     {
+        if (Enum.TryParse(Environment.GetEnvironmentVariable(ForcePathVariable), ignoreCase: true, out KernelPath forced)
+            && Enum.IsDefined(forced) && IsSupported(forced))
+            return forced;
         KernelPath best = KernelPath.Scalar;
         foreach (KernelPath p in Enum.GetValues<KernelPath>())
             if (IsSupported(p)) best = p;

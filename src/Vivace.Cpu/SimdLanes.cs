@@ -31,6 +31,8 @@ internal unsafe interface ISimdLanes<TV> where TV : struct
     static abstract TV Pow2(TV integralN);
     /// <summary>Lanes where a &lt; b take zero, others keep <paramref name="value"/>.</summary>
     static abstract TV ZeroWhereLess(TV a, TV b, TV value);
+    /// <summary>Per lane: a &lt; b ? ifLess : otherwise.</summary>
+    static abstract TV WhereLess(TV a, TV b, TV ifLess, TV otherwise);
     static abstract float Sum(TV a);
     static abstract float MaxAcross(TV a);
 }
@@ -53,6 +55,7 @@ internal unsafe struct Lanes512 : ISimdLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> RoundToNearest(Vector512<float> a) => Vector512.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Pow2(Vector512<float> n) => Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ZeroWhereLess(Vector512<float> a, Vector512<float> b, Vector512<float> v) => Vector512.AndNot(v, Vector512.LessThan(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> WhereLess(Vector512<float> a, Vector512<float> b, Vector512<float> x, Vector512<float> y) => Vector512.ConditionalSelect(Vector512.LessThan(a, b), x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> a) => Vector512.Sum(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> a) => Lanes256.MaxAcross(Vector256.Max(a.GetLower(), a.GetUpper()));
 }
@@ -75,6 +78,7 @@ internal unsafe struct Lanes256 : ISimdLanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> RoundToNearest(Vector256<float> a) => Vector256.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Pow2(Vector256<float> n) => Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ZeroWhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> v) => Vector256.AndNot(v, Vector256.LessThan(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> WhereLess(Vector256<float> a, Vector256<float> b, Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(Vector256.LessThan(a, b), x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> a) => Vector256.Sum(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> a) => Lanes128.MaxAcross(Vector128.Max(a.GetLower(), a.GetUpper()));
 }
@@ -100,6 +104,7 @@ internal unsafe struct Lanes128 : ISimdLanes<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> RoundToNearest(Vector128<float> a) => Vector128.Round(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Pow2(Vector128<float> n) => Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ZeroWhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> v) => Vector128.AndNot(v, Vector128.LessThan(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> WhereLess(Vector128<float> a, Vector128<float> b, Vector128<float> x, Vector128<float> y) => Vector128.ConditionalSelect(Vector128.LessThan(a, b), x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> a) => Vector128.Sum(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> a)

@@ -17,8 +17,11 @@ public interface IParallelWork
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
-    /// <summary>Spin iterations (each a short pause) before a worker blocks: roughly 50–100 µs.</summary>
-    private const int SpinIterations = 4000;
+    /// <summary>
+    /// Spin iterations (each <c>Thread.SpinWait(8)</c>, measured ~0.4 µs on Zen) before a worker blocks: ~0.4 ms, far
+    /// longer than the gap between two ops of a forward pass, short enough not to burn a core between requests.
+    /// </summary>
+    private const int SpinIterations = 1000;
 
     private readonly Thread[] _workers;
     private readonly ManualResetEventSlim[] _wake;

@@ -20,7 +20,10 @@ public unsafe class KernelPathTests
     {
         Assert.Contains(KernelPath.Scalar, KernelPaths.Supported);
         Assert.Contains(KernelPaths.Best, KernelPaths.Supported);
-        Assert.Equal(KernelPaths.Supported.Max(), KernelPaths.Best);
+        // The widest path, unless VIVACE_CPU_PATH forces a supported one.
+        bool forced = Enum.TryParse(Environment.GetEnvironmentVariable(KernelPaths.ForcePathVariable), true, out KernelPath wanted)
+            && KernelPaths.IsSupported(wanted);
+        Assert.Equal(forced ? wanted : KernelPaths.Supported.Max(), KernelPaths.Best);
         Assert.Equal(KernelPaths.Best, new CpuOps(1).Path);
     }
 
@@ -140,6 +143,20 @@ public unsafe class KernelPathTests
             double expected = Reference.Activate(x[i], Activation.Gelu);
             Assert.True(Math.Abs(data[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected),
                 $"{path} GELU({x[i]:R}) = {data[i]:R}, expected {expected:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void TanhKeepsRelativeAccuracyNearZero(KernelPath path)
+    {
+        float[] x = Enumerable.Range(-550, 1101).Select(i => MathF.Sign(i) * MathF.Pow(10f, -6f + Math.Abs(i) / 100f)).ToArray(); // ±1e-6 .. ±0.3, and 0
+        float[] y = (float[])x.Clone();
+        fixed (float* p = y) Elementwise.Activate(path, p, y.Length, Activation.Tanh);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double expected = Math.Tanh(x[i]);
+            Assert.True(Math.Abs(y[i] - expected) <= 2e-6 * Math.Abs(expected), $"{path} tanh({x[i]:R}) = {y[i]:R}, expected {expected:R}");
         }
     }
 
