@@ -23,6 +23,8 @@ internal static unsafe class AttentionKernel
         public int* Starts, Lengths;
         public float** Biases;
         public int Heads, HeadDim;
+        /// <summary>Elements between consecutive token rows of Q/K/V (they may be column slices of one packed QKV matrix) and of O.</summary>
+        public int InputStride, OutputStride;
         public float Scale;
 
         public readonly void Execute(int index)
@@ -33,15 +35,19 @@ internal static unsafe class AttentionKernel
             int head = slot % 2 == 0 ? slot / 2 : half + slot / 2;
             int length = Lengths[sequence];
             if (length == 0) return;
-            int width = Heads * HeadDim;
             float* bias = Biases == null || Biases[sequence] == null ? null : Biases[sequence] + (nint)head * length * length;
-            nint headOffset = (nint)Starts[sequence] * width + (nint)head * HeadDim;
-            Run(Path, Q + headOffset, K + headOffset, V + headOffset, O + headOffset, width, length, HeadDim, Scale, bias);
+            nint inputOffset = (nint)Starts[sequence] * InputStride + (nint)head * HeadDim;
+            nint outputOffset = (nint)Starts[sequence] * OutputStride + (nint)head * HeadDim;
+            Run(Path, Q + inputOffset, K + inputOffset, V + inputOffset, InputStride, O + outputOffset, OutputStride, length, HeadDim, Scale, bias);
         }
     }
 
-    /// <summary>q, k, v, o point at the head's first element; rows are <paramref name="stride"/> apart.</summary>
-    public static void Run(KernelPath path, float* q, float* k, float* v, float* o, int stride, int length, int headDim, float scale, float* bias)
+    /// <summary>
+    /// q, k, v, o point at the head's first element; rows of q, k, v are <paramref name="stride"/> apart, rows of o
+    /// <paramref name="outputStride"/>.
+    /// </summary>
+    public static void Run(KernelPath path, float* q, float* k, float* v, int stride, float* o, int outputStride, int length, int headDim,
+        float scale, float* bias)
     {
         int keyPanels = (length + PanelWidth - 1) / PanelWidth, dimPanels = (headDim + PanelWidth - 1) / PanelWidth;
         int scoreStride = keyPanels * PanelWidth;
@@ -73,16 +79,16 @@ internal static unsafe class AttentionKernel
             {
                 int rows = Math.Min(tileRows, length - i);
                 float* a = scores + (nint)i * scoreStride;
-                float* c = o + (nint)i * stride + p * PanelWidth;
+                float* c = o + (nint)i * outputStride + p * PanelWidth;
                 if (columns == PanelWidth)
                 {
-                    GemmMicroKernels.Tile(path, a, scoreStride, b, length, c, stride, rows, null, accumulate: false);
+                    GemmMicroKernels.Tile(path, a, scoreStride, b, length, c, outputStride, rows, null, accumulate: false);
                 }
                 else
                 {
                     GemmMicroKernels.Tile(path, a, scoreStride, b, length, edgeTile, PanelWidth, rows, null, accumulate: false);
                     for (int r = 0; r < rows; r++)
-                        new ReadOnlySpan<float>(edgeTile + r * PanelWidth, columns).CopyTo(new Span<float>(c + (nint)r * stride, columns));
+                        new ReadOnlySpan<float>(edgeTile + r * PanelWidth, columns).CopyTo(new Span<float>(c + (nint)r * outputStride, columns));
                 }
             }
         }

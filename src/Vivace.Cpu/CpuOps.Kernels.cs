@@ -126,6 +126,26 @@ public sealed unsafe partial class CpuOps
     private void AttentionCore(Tensor query, Tensor key, Tensor value, Tensor output, RaggedBatch batch, int heads,
         int headDim, float scale, IReadOnlyList<Tensor>? bias)
     {
+        fixed (float* q = query.AsSpan())
+        fixed (float* k = key.AsSpan())
+        fixed (float* v = value.AsSpan())
+        fixed (float* o = output.AsSpan())
+            AttentionCore(q, k, v, heads * headDim, o, heads * headDim, batch, heads, headDim, scale, bias);
+    }
+
+    /// <summary>Attention over a packed <c>[tokens, 3·H]</c> Q|K|V matrix: the three are column slices of it.</summary>
+    private void FusedAttentionCore(Tensor queryKeyValue, Tensor output, RaggedBatch batch, int heads, int headDim, float scale,
+        IReadOnlyList<Tensor>? bias)
+    {
+        int width = heads * headDim;
+        fixed (float* qkv = queryKeyValue.AsSpan())
+        fixed (float* o = output.AsSpan())
+            AttentionCore(qkv, qkv + width, qkv + 2 * width, 3 * width, o, width, batch, heads, headDim, scale, bias);
+    }
+
+    private void AttentionCore(float* q, float* k, float* v, int inputStride, float* o, int outputStride, RaggedBatch batch, int heads,
+        int headDim, float scale, IReadOnlyList<Tensor>? bias)
+    {
         int sequences = batch.Count;
         if (sequences == 0 || batch.TotalTokens == 0) return;
         int* starts = stackalloc int[sequences];
@@ -137,19 +157,14 @@ public sealed unsafe partial class CpuOps
             lengths[s] = batch.Length(s);
             biases[s] = null;
         }
-        fixed (float* q = query.AsSpan())
-        fixed (float* k = key.AsSpan())
-        fixed (float* v = value.AsSpan())
-        fixed (float* o = output.AsSpan())
+        var work = new AttentionKernel.Work
         {
-            var work = new AttentionKernel.Work
-            {
-                Path = Path, Q = q, K = k, V = v, O = o, Starts = starts, Lengths = lengths,
-                Biases = bias is null ? null : biases, Heads = heads, HeadDim = headDim, Scale = scale,
-            };
-            if (bias is null) RunAttention(work, sequences * heads);
-            else PinBiasesThenRun(bias, 0, biases, work, sequences * heads);
-        }
+            Path = Path, Q = q, K = k, V = v, O = o, Starts = starts, Lengths = lengths,
+            Biases = bias is null ? null : biases, Heads = heads, HeadDim = headDim, Scale = scale,
+            InputStride = inputStride, OutputStride = outputStride,
+        };
+        if (bias is null) RunAttention(work, sequences * heads);
+        else PinBiasesThenRun(bias, 0, biases, work, sequences * heads);
     }
 
     /// <summary>Pins each sequence's bias with a nested <c>fixed</c> (one frame per sequence), then runs all items.</summary>

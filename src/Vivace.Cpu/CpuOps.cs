@@ -164,20 +164,42 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         RequireSameMatrixShape(key, query, nameof(key));
         RequireSameMatrixShape(value, query, nameof(value));
         RequireSameMatrixShape(output, query, nameof(output));
-        if (bias is not null)
-        {
-            if (bias.Count != batch.Count)
-                throw new ArgumentException($"attention bias has {bias.Count} tensors for {batch.Count} sequences", nameof(bias));
-            for (int s = 0; s < bias.Count; s++)
-            {
-                int len = batch.Length(s);
-                Tensor b = bias[s] ?? throw new ArgumentException($"attention bias for sequence {s} is null", nameof(bias));
-                RequireF32Contiguous(b, nameof(bias));
-                if (b.Rank != 3 || b.Shape[0] != heads || b.Shape[1] != len || b.Shape[2] != len)
-                    throw new ArgumentException($"attention bias for sequence {s} must be [{heads}, {len}, {len}], got {b.Shape}", nameof(bias));
-            }
-        }
+        RequireAttentionBias(bias, batch, heads);
         AttentionCore(query, key, value, output, batch, heads, width / heads, scale, bias);
+    }
+
+    public void FusedAttention(Tensor queryKeyValue, Tensor output, RaggedBatch batch, int heads, float scale, IReadOnlyList<Tensor>? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(queryKeyValue);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(batch);
+        RequireF32Matrix(queryKeyValue, nameof(queryKeyValue));
+        RequireF32Matrix(output, nameof(output));
+        if (heads < 1) throw new ArgumentOutOfRangeException(nameof(heads), heads, "heads must be at least 1");
+        int tokens = output.Shape[0], width = output.Shape[1];
+        if (width % heads != 0)
+            throw new ArgumentException($"output width {width} is not a multiple of {heads} heads", nameof(output));
+        if (tokens != batch.TotalTokens)
+            throw new ArgumentException($"output has {tokens} tokens but the batch holds {batch.TotalTokens}", nameof(output));
+        if (queryKeyValue.Shape != new Shape(tokens, 3 * width))
+            throw new ArgumentException($"packed query|key|value must be [{tokens}, {3 * width}], got {queryKeyValue.Shape}", nameof(queryKeyValue));
+        RequireAttentionBias(bias, batch, heads);
+        FusedAttentionCore(queryKeyValue, output, batch, heads, width / heads, scale, bias);
+    }
+
+    private static void RequireAttentionBias(IReadOnlyList<Tensor>? bias, RaggedBatch batch, int heads)
+    {
+        if (bias is null) return;
+        if (bias.Count != batch.Count)
+            throw new ArgumentException($"attention bias has {bias.Count} tensors for {batch.Count} sequences", nameof(bias));
+        for (int s = 0; s < bias.Count; s++)
+        {
+            int len = batch.Length(s);
+            Tensor b = bias[s] ?? throw new ArgumentException($"attention bias for sequence {s} is null", nameof(bias));
+            RequireF32Contiguous(b, nameof(bias));
+            if (b.Rank != 3 || b.Shape[0] != heads || b.Shape[1] != len || b.Shape[2] != len)
+                throw new ArgumentException($"attention bias for sequence {s} must be [{heads}, {len}, {len}], got {b.Shape}", nameof(bias));
+        }
     }
 
     private static void RequireF32Contiguous(Tensor t, string name)

@@ -4,14 +4,13 @@ namespace Vivace.Models;
 
 /// <summary>
 /// One post-LayerNorm transformer encoder layer, the block BERT, RoBERTa, DistilBERT and MPNet share:
-/// <c>x = LN(x + O·Attn(Q x, K x, V x)); x = LN(x + Down·act(Up·x))</c>. Each architecture builds it from its own
+/// <c>x = LN(x + O·Attn(Q x, K x, V x)); x = LN(x + Down·act(Up·x))</c>, Q, K and V as one fused projection. Each architecture builds it from its own
 /// HF weight names; the computation is written once here.
 /// </summary>
 public sealed class TransformerEncoderLayer
 {
-    public required ILinearWeight Query { get; init; }
-    public required ILinearWeight Key { get; init; }
-    public required ILinearWeight Value { get; init; }
+    /// <summary>The query, key and value projections fused: output <c>[q | k | v]</c>.</summary>
+    public required ILinearWeight QueryKeyValue { get; init; }
     public required ILinearWeight AttentionOutput { get; init; }
     public required LayerNormWeights AttentionNorm { get; init; }
     public required ILinearWeight Intermediate { get; init; }
@@ -23,12 +22,9 @@ public sealed class TransformerEncoderLayer
     /// <summary>Updates <paramref name="hidden"/> <c>[tokens, H]</c> in place.</summary>
     public void Forward(ITensorOps ops, Tensor hidden, RaggedBatch sequences, IReadOnlyList<Tensor>? attentionBias, LayerScratch scratch)
     {
-        int headDim = Query.OutFeatures / Heads;
-        ops.Linear(hidden, Query, scratch.Query);
-        ops.Linear(hidden, Key, scratch.Key);
-        ops.Linear(hidden, Value, scratch.Value);
-        ops.Attention(scratch.Query, scratch.Key, scratch.Value, scratch.Context, sequences, Heads,
-            1f / MathF.Sqrt(headDim), attentionBias);
+        int headDim = AttentionOutput.InFeatures / Heads;
+        ops.Linear(hidden, QueryKeyValue, scratch.QueryKeyValue);
+        ops.FusedAttention(scratch.QueryKeyValue, scratch.Context, sequences, Heads, 1f / MathF.Sqrt(headDim), attentionBias);
         ops.Linear(scratch.Context, AttentionOutput, scratch.Projected);
         ops.LayerNorm(scratch.Projected, hidden, AttentionNorm.Gamma, AttentionNorm.Beta, AttentionNorm.Epsilon, hidden);
         ops.Linear(hidden, Intermediate, scratch.Intermediate, IntermediateActivation);
@@ -42,17 +38,13 @@ public sealed class LayerScratch
 {
     public LayerScratch(int tokens, int hidden, int intermediate)
     {
-        Query = Tensor.Zeros(tokens, hidden);
-        Key = Tensor.Zeros(tokens, hidden);
-        Value = Tensor.Zeros(tokens, hidden);
+        QueryKeyValue = Tensor.Zeros(tokens, 3 * hidden);
         Context = Tensor.Zeros(tokens, hidden);
         Projected = Tensor.Zeros(tokens, hidden);
         Intermediate = Tensor.Zeros(tokens, intermediate);
     }
 
-    public Tensor Query { get; }
-    public Tensor Key { get; }
-    public Tensor Value { get; }
+    public Tensor QueryKeyValue { get; }
     public Tensor Context { get; }
     public Tensor Projected { get; }
     public Tensor Intermediate { get; }

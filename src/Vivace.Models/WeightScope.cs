@@ -48,6 +48,26 @@ public sealed class WeightScope
         return Ops.PrepareLinear(w, b);
     }
 
+    /// <summary>
+    /// Several linear layers with the same input fused into one, their outputs side by side in the order given
+    /// (<c>[q | k | v]</c> for a fused QKV projection): one pass over the input instead of several.
+    /// </summary>
+    public ILinearWeight FusedLinear(string[] names, int inFeatures, int outFeaturesEach)
+    {
+        int outTotal = names.Length * outFeaturesEach;
+        var weight = new float[(long)outTotal * inFeatures];
+        var bias = new float[outTotal];
+        for (int i = 0; i < names.Length; i++)
+        {
+            WeightScope s = Sub(names[i]);
+            s.Get("weight", outFeaturesEach, inFeatures).AsSpan().CopyTo(weight.AsSpan(i * outFeaturesEach * inFeatures));
+            s.Get("bias", outFeaturesEach).AsSpan().CopyTo(bias.AsSpan(i * outFeaturesEach));
+        }
+        string name = NameOf("{" + string.Join(",", names) + "}");
+        return Ops.PrepareLinear(Tensor.FromArray(weight, outTotal, inFeatures).WithName(name + ".weight"),
+            Tensor.FromArray(bias, outTotal).WithName(name + ".bias"));
+    }
+
     /// <summary>A LayerNorm's <c>weight</c> and <c>bias</c>.</summary>
     public LayerNormWeights LayerNorm(string name, int size, float epsilon)
     {

@@ -60,4 +60,11 @@ public interface ITensorOps
     /// </summary>
     void Attention(Tensor query, Tensor key, Tensor value, Tensor output, RaggedBatch batch, int heads, float scale,
         IReadOnlyList<Tensor>? bias = null);
+
+    /// <summary>
+    /// <see cref="Attention"/> with query, key and value packed side by side in one <c>[tokens, 3·H]</c> matrix
+    /// (columns <c>[0, H)</c>, <c>[H, 2H)</c>, <c>[2H, 3H)</c>), as one fused QKV linear layer produces them.
+    /// <paramref name="output"/> is <c>[tokens, H]</c>.
+    /// </summary>
+    void FusedAttention(Tensor queryKeyValue, Tensor output, RaggedBatch batch, int heads, float scale, IReadOnlyList<Tensor>? bias = null);
 }

@@ -186,6 +186,41 @@ public class CpuOpsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AttentionCases))]
+    public void FusedAttentionOverPackedQkvMatchesReference(int[] lengths, int heads, int headDim, bool withBias)
+    {
+        int tokens = lengths.Sum(), width = heads * headDim;
+        float[] q = Reference.Random(tokens * width, 12, 2f), k = Reference.Random(tokens * width, 13, 2f), v = Reference.Random(tokens * width, 14);
+        float[][]? bias = withBias ? lengths.Select((l, i) => Reference.Random(heads * l * l, 20 + i, 3f)).ToArray() : null;
+        float scale = 1f / MathF.Sqrt(headDim);
+        double[] expected = Reference.Attention(q, k, v, lengths, heads, headDim, scale, bias);
+        var packed = new float[tokens * 3 * width];
+        for (int t = 0; t < tokens; t++)
+        {
+            q.AsSpan(t * width, width).CopyTo(packed.AsSpan(t * 3 * width));
+            k.AsSpan(t * width, width).CopyTo(packed.AsSpan(t * 3 * width + width));
+            v.AsSpan(t * width, width).CopyTo(packed.AsSpan(t * 3 * width + 2 * width));
+        }
+        foreach (var ops in new[] { new CpuOps(1), new CpuOps(2) })
+        {
+            var o = Tensor.Zeros(tokens, width);
+            o.AsSpan().Fill(float.NaN);
+            ops.FusedAttention(Tensor.FromArray(packed, tokens, 3 * width), o, new RaggedBatch(lengths), heads, scale,
+                bias?.Select((b, i) => Tensor.FromArray(b, heads, lengths[i], lengths[i])).ToArray());
+            Reference.AssertClose(expected, o.AsSpan(), 1e-5, 1e-5, $"fused attention threads={ops.ThreadCount}");
+        }
+    }
+
+    [Fact]
+    public void FusedAttentionRejectsWrongShapes()
+    {
+        var ops = new CpuOps(1);
+        Assert.Throws<ArgumentException>(() => ops.FusedAttention(Tensor.Zeros(5, 16), Tensor.Zeros(5, 8), new RaggedBatch([5]), 2, 1f));
+        Assert.Throws<ArgumentException>(() => ops.FusedAttention(Tensor.Zeros(5, 24), Tensor.Zeros(5, 8), new RaggedBatch([4]), 2, 1f));
+        Assert.Throws<ArgumentException>(() => ops.FusedAttention(Tensor.Zeros(5, 24), Tensor.Zeros(5, 8), new RaggedBatch([5]), 3, 1f));
+    }
+
     [Fact]
     public void AttentionRejectsWrongShapes()
     {

@@ -41,9 +41,7 @@ public sealed class BertModel : IEncoderModel
             WeightScope attention = layer.Sub("attention");
             _layers[i] = new TransformerEncoderLayer
             {
-                Query = attention.Sub("self").Linear("query", h, h),
-                Key = attention.Sub("self").Linear("key", h, h),
-                Value = attention.Sub("self").Linear("value", h, h),
+                QueryKeyValue = attention.Sub("self").FusedLinear(["query", "key", "value"], h, h),
                 AttentionOutput = attention.Sub("output").Linear("dense", h, h),
                 AttentionNorm = attention.Sub("output").LayerNorm("LayerNorm", h, config.LayerNormEps),
                 Intermediate = layer.Sub("intermediate").Linear("dense", h, config.IntermediateSize),

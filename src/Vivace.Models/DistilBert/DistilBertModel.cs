@@ -32,9 +32,7 @@ public sealed class DistilBertModel : IEncoderModel
             WeightScope attention = layer.Sub("attention");
             _layers[i] = new TransformerEncoderLayer
             {
-                Query = attention.Linear("q_lin", h, h),
-                Key = attention.Linear("k_lin", h, h),
-                Value = attention.Linear("v_lin", h, h),
+                QueryKeyValue = attention.FusedLinear(["q_lin", "k_lin", "v_lin"], h, h),
                 AttentionOutput = attention.Linear("out_lin", h, h),
                 AttentionNorm = layer.LayerNorm("sa_layer_norm", h, config.LayerNormEps),
                 Intermediate = layer.Sub("ffn").Linear("lin1", h, config.IntermediateSize),

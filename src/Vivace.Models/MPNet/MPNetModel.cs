@@ -37,9 +37,7 @@ public sealed class MPNetModel : IEncoderModel
             WeightScope attn = layer.Sub("attention").Sub("attn");
             _layers[i] = new TransformerEncoderLayer
             {
-                Query = attn.Linear("q", h, h),
-                Key = attn.Linear("k", h, h),
-                Value = attn.Linear("v", h, h),
+                QueryKeyValue = attn.FusedLinear(["q", "k", "v"], h, h),
                 AttentionOutput = attn.Linear("o", h, h),
                 AttentionNorm = layer.Sub("attention").LayerNorm("LayerNorm", h, config.LayerNormEps),
                 Intermediate = layer.Sub("intermediate").Linear("dense", h, config.IntermediateSize),
