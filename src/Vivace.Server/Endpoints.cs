@@ -81,21 +81,21 @@ public static class Endpoints
                 return ([ReadString(inputs)], true);
             case JsonValueKind.Array:
                 int count = inputs.GetArrayLength();
-                if (count == 0) throw ApiException.Unprocessable("`inputs` cannot be empty");
+                if (count == 0) throw ApiException.Unprocessable("'inputs' cannot be empty");
                 if (count > options.MaxInputsPerRequest)
-                    throw ApiException.TooLarge($"`inputs` has {count} items; the maximum per request is {options.MaxInputsPerRequest}");
+                    throw ApiException.TooLarge($"'inputs' has {count} items; the maximum per request is {options.MaxInputsPerRequest}");
                 var list = new List<string>(count);
                 foreach (JsonElement e in inputs.EnumerateArray())
                 {
                     if (e.ValueKind != JsonValueKind.String)
-                        throw ApiException.Unprocessable($"`inputs` must be a string or a list of strings; item {list.Count} is {e.ValueKind.ToString().ToLowerInvariant()}");
+                        throw ApiException.Unprocessable($"'inputs' must be a string or a list of strings; item {list.Count} is {e.ValueKind.ToString().ToLowerInvariant()}");
                     list.Add(ReadString(e));
                 }
                 return (list, false);
             case JsonValueKind.Undefined:
-                throw ApiException.Unprocessable("missing field `inputs`");
+                throw ApiException.Unprocessable("missing field 'inputs'");
             default:
-                throw ApiException.Unprocessable($"`inputs` must be a string or a list of strings, not {inputs.ValueKind.ToString().ToLowerInvariant()}");
+                throw ApiException.Unprocessable($"'inputs' must be a string or a list of strings, not {inputs.ValueKind.ToString().ToLowerInvariant()}");
         }
     }
 
@@ -108,7 +108,7 @@ public static class Endpoints
         }
         catch (InvalidOperationException)
         {
-            throw ApiException.BadRequest("`inputs` holds a string that is not valid UTF-8");
+            throw ApiException.BadRequest("'inputs' holds a string that is not valid UTF-8");
         }
     }
 
