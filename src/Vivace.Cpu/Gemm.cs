@@ -13,8 +13,8 @@ namespace Vivace.Cpu;
 [SkipLocalsInit]
 internal static unsafe class Gemm
 {
-    /// <summary>K block: A block 96×256×4 = 96 KB and a B slice 32 KB, comfortably inside Zen 4's 1 MB L2.</summary>
-    private const int KBlock = 256;
+    /// <summary>K block: A block 96×512×4 = 192 KB and a B slice 64 KB stay in L2 (512 KB–1 MB); fewer C reloads than 256 (measured: ~3% on MiniLM).</summary>
+    private const int KBlock = 512;
     /// <summary>Most rows per work item (a multiple of the 8- and 6-row tiles); blocks are evened out below it.</summary>
     private const int RowBlock = 96;
     private const int PanelsPerGroup = 4;
