@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Vivace.Cpu;
 
@@ -15,6 +16,9 @@ namespace Vivace.Cpu;
 internal static unsafe class GemmMicroKernels
 {
     public const int PanelWidth = 32;
+
+    /// <summary>How far ahead in the packed panel (in floats: 16 k-steps, 2 KB) the kernels prefetch.</summary>
+    private const int PrefetchDistance = 16 * PanelWidth;
 
     /// <summary>Rows per tile: 8×2 zmm accumulators fit AVX-512's 32 registers; 6×2 fit the 16 of AVX2/SSE.</summary>
     public static int TileRows(KernelPath path) => path switch
@@ -79,6 +83,11 @@ internal static unsafe class GemmMicroKernels
             for (int k = 0; k < kc; k++, bp += PanelWidth)
             {
                 // 2 B loads + 8 broadcasts feed 16 independent FMAs: FMA-bound, and 16 chains hide FMA latency.
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(bp + PrefetchDistance);
+                    Sse.Prefetch0(bp + PrefetchDistance + 16);
+                }
                 TV b0 = TL.Load(bp), b1 = TL.Load(bp + lanes);
                 TV x = TL.Splat(a0[k]); c00 = TL.MultiplyAdd(x, b0, c00); c01 = TL.MultiplyAdd(x, b1, c01);
                 x = TL.Splat(a1[k]); c10 = TL.MultiplyAdd(x, b0, c10); c11 = TL.MultiplyAdd(x, b1, c11);
@@ -121,6 +130,14 @@ internal static unsafe class GemmMicroKernels
             for (int k = 0; k < kc; k++, bp += PanelWidth)
             {
                 // 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 AVX2/SSE registers.
+                // The panel streams from memory when M is small (each weight used by few rows): ask for it ahead.
+                // On 256-bit lanes a k-step's 128-byte panel row spans two cache lines and this chunk reads one:
+                // fetch both, so the second chunk finds its half in cache.
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(bp + PrefetchDistance);
+                    Sse.Prefetch0(bp + PrefetchDistance + 16);
+                }
                 TV b0 = TL.Load(bp), b1 = TL.Load(bp + lanes);
                 TV x = TL.Splat(a0[k]); c00 = TL.MultiplyAdd(x, b0, c00); c01 = TL.MultiplyAdd(x, b1, c01);
                 x = TL.Splat(a1[k]); c10 = TL.MultiplyAdd(x, b0, c10); c11 = TL.MultiplyAdd(x, b1, c11);
