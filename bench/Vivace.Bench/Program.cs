@@ -3,11 +3,12 @@ using Vivace.Bench;
 return args.FirstOrDefault() switch
 {
     "embed" => EmbedBenchmark.Run(args[1..]),
+    "kernels" => KernelsBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels");
     return 2;
 }
