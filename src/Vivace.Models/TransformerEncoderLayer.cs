@@ -19,6 +19,15 @@ public sealed class TransformerEncoderLayer
     public required LayerNormWeights OutputNorm { get; init; }
     public required int Heads { get; init; }
 
+    /// <summary>Runs <paramref name="layers"/> in order over <paramref name="hidden"/> <c>[tokens, H]</c>, in place.</summary>
+    public static void RunAll(ITensorOps ops, IReadOnlyList<TransformerEncoderLayer> layers, Tensor hidden, RaggedBatch sequences,
+        IReadOnlyList<Tensor>? attentionBias)
+    {
+        if (layers.Count == 0) return;
+        var scratch = new LayerScratch(hidden.Shape[0], hidden.Shape[1], layers[0].Intermediate.OutFeatures);
+        foreach (TransformerEncoderLayer layer in layers) layer.Forward(ops, hidden, sequences, attentionBias, scratch);
+    }
+
     /// <summary>Updates <paramref name="hidden"/> <c>[tokens, H]</c> in place.</summary>
     public void Forward(ITensorOps ops, Tensor hidden, RaggedBatch sequences, IReadOnlyList<Tensor>? attentionBias, LayerScratch scratch)
     {

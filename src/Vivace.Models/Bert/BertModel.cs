@@ -13,10 +13,7 @@ public sealed class BertModel : IEncoderModel
 {
     private readonly ITensorOps _ops;
     private readonly EncoderConfig _config;
-    private readonly Tensor _wordEmbeddings;
-    private readonly Tensor _positionEmbeddings;
-    private readonly Tensor? _tokenTypeEmbeddings;
-    private readonly LayerNormWeights _embeddingNorm;
+    private readonly Embeddings _embeddings;
     private readonly TransformerEncoderLayer[] _layers;
     private readonly ILinearWeight? _pooler;
     private readonly bool _robertaPositions;
@@ -27,13 +24,7 @@ public sealed class BertModel : IEncoderModel
         _config = config;
         int h = config.HiddenSize;
         _robertaPositions = config.ModelType is "roberta" or "xlm-roberta" or "camembert";
-        WeightScope embeddings = root.Sub("embeddings");
-        _wordEmbeddings = embeddings.Get("word_embeddings.weight", config.VocabSize, h);
-        _positionEmbeddings = embeddings.Get("position_embeddings.weight", config.MaxPositions, h);
-        _tokenTypeEmbeddings = config.TypeVocabSize > 0 && embeddings.Contains("token_type_embeddings.weight")
-            ? embeddings.Get("token_type_embeddings.weight", config.TypeVocabSize, h)
-            : null;
-        _embeddingNorm = embeddings.LayerNorm("LayerNorm", h, config.LayerNormEps);
+        _embeddings = new Embeddings(root.Sub("embeddings"), config, config.TypeVocabSize);
         _layers = new TransformerEncoderLayer[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {
@@ -63,19 +54,9 @@ public sealed class BertModel : IEncoderModel
 
     public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
     {
-        int tokens = batch.Sequences.TotalTokens;
-        Tensor hidden = Tensor.Zeros(tokens, HiddenSize);
-        int[] positions = _robertaPositions
-            ? PositionIds.AfterPadding(batch, _config.PadTokenId)
-            : batch.Columns;
-        _ops.Gather(_wordEmbeddings, batch.InputIds, hidden);
-        _ops.Gather(_positionEmbeddings, positions, hidden, accumulate: true);
-        if (_tokenTypeEmbeddings != null) _ops.Gather(_tokenTypeEmbeddings, batch.TokenTypeIds, hidden, accumulate: true);
-        _ops.LayerNorm(hidden, null, _embeddingNorm.Gamma, _embeddingNorm.Beta, _embeddingNorm.Epsilon, hidden);
-
-        var scratch = new LayerScratch(tokens, HiddenSize, _config.IntermediateSize);
-        foreach (TransformerEncoderLayer layer in _layers)
-            layer.Forward(_ops, hidden, batch.Sequences, null, scratch);
+        int[] positions = _robertaPositions ? PositionIds.AfterPadding(batch, _config.PadTokenId) : batch.Columns;
+        Tensor hidden = _embeddings.Forward(_ops, batch, positions);
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null);
 
         Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
         return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };

@@ -11,9 +11,7 @@ public sealed class DistilBertModel : IEncoderModel
 {
     private readonly ITensorOps _ops;
     private readonly EncoderConfig _config;
-    private readonly Tensor _wordEmbeddings;
-    private readonly Tensor _positionEmbeddings;
-    private readonly LayerNormWeights _embeddingNorm;
+    private readonly Embeddings _embeddings;
     private readonly TransformerEncoderLayer[] _layers;
 
     public DistilBertModel(EncoderConfig config, WeightScope root)
@@ -21,10 +19,7 @@ public sealed class DistilBertModel : IEncoderModel
         _ops = root.Ops;
         _config = config;
         int h = config.HiddenSize;
-        WeightScope embeddings = root.Sub("embeddings");
-        _wordEmbeddings = embeddings.Get("word_embeddings.weight", config.VocabSize, h);
-        _positionEmbeddings = embeddings.Get("position_embeddings.weight", config.MaxPositions, h);
-        _embeddingNorm = embeddings.LayerNorm("LayerNorm", h, config.LayerNormEps);
+        _embeddings = new Embeddings(root.Sub("embeddings"), config, tokenTypes: 0);
         _layers = new TransformerEncoderLayer[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {
@@ -52,14 +47,8 @@ public sealed class DistilBertModel : IEncoderModel
 
     public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
     {
-        int tokens = batch.Sequences.TotalTokens;
-        Tensor hidden = Tensor.Zeros(tokens, HiddenSize);
-        _ops.Gather(_wordEmbeddings, batch.InputIds, hidden);
-        _ops.Gather(_positionEmbeddings, batch.Columns, hidden, accumulate: true);
-        _ops.LayerNorm(hidden, null, _embeddingNorm.Gamma, _embeddingNorm.Beta, _embeddingNorm.Epsilon, hidden);
-        var scratch = new LayerScratch(tokens, HiddenSize, _config.IntermediateSize);
-        foreach (TransformerEncoderLayer layer in _layers)
-            layer.Forward(_ops, hidden, batch.Sequences, null, scratch);
+        Tensor hidden = _embeddings.Forward(_ops, batch, batch.Columns);
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null);
         return new EncoderOutput { LastHiddenState = hidden };
     }
 }

@@ -12,9 +12,7 @@ public sealed class MPNetModel : IEncoderModel
 {
     private readonly ITensorOps _ops;
     private readonly EncoderConfig _config;
-    private readonly Tensor _wordEmbeddings;
-    private readonly Tensor _positionEmbeddings;
-    private readonly LayerNormWeights _embeddingNorm;
+    private readonly Embeddings _embeddings;
     private readonly TransformerEncoderLayer[] _layers;
     private readonly Tensor _relativeAttentionBias;
     private readonly ILinearWeight? _pooler;
@@ -24,10 +22,7 @@ public sealed class MPNetModel : IEncoderModel
         _ops = root.Ops;
         _config = config;
         int h = config.HiddenSize;
-        WeightScope embeddings = root.Sub("embeddings");
-        _wordEmbeddings = embeddings.Get("word_embeddings.weight", config.VocabSize, h);
-        _positionEmbeddings = embeddings.Get("position_embeddings.weight", config.MaxPositions, h);
-        _embeddingNorm = embeddings.LayerNorm("LayerNorm", h, config.LayerNormEps);
+        _embeddings = new Embeddings(root.Sub("embeddings"), config, tokenTypes: 0);
         WeightScope encoder = root.Sub("encoder");
         _relativeAttentionBias = encoder.Get("relative_attention_bias.weight", config.RelativeAttentionBuckets, config.Heads);
         _layers = new TransformerEncoderLayer[config.Layers];
@@ -58,16 +53,8 @@ public sealed class MPNetModel : IEncoderModel
 
     public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
     {
-        int tokens = batch.Sequences.TotalTokens;
-        Tensor hidden = Tensor.Zeros(tokens, HiddenSize);
-        _ops.Gather(_wordEmbeddings, batch.InputIds, hidden);
-        _ops.Gather(_positionEmbeddings, PositionIds.AfterPadding(batch, _config.PadTokenId), hidden, accumulate: true);
-        _ops.LayerNorm(hidden, null, _embeddingNorm.Gamma, _embeddingNorm.Beta, _embeddingNorm.Epsilon, hidden);
-
-        IReadOnlyList<Tensor> bias = PositionBias(batch);
-        var scratch = new LayerScratch(tokens, HiddenSize, _config.IntermediateSize);
-        foreach (TransformerEncoderLayer layer in _layers)
-            layer.Forward(_ops, hidden, batch.Sequences, bias, scratch);
+        Tensor hidden = _embeddings.Forward(_ops, batch, PositionIds.AfterPadding(batch, _config.PadTokenId));
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, PositionBias(batch));
 
         Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
         return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };
