@@ -99,6 +99,12 @@ internal sealed class OnigRegex
         _ => '\u0378', // unassigned
     };
 
+    /// <summary>Oniguruma's Unicode \w: letters, marks, decimal digits, connector punctuation, plus the
+    /// alphabetic numbers and symbols (Nl, circled letters) and Latin-1 superscripts/fractions it counts as word.</summary>
+    private const string WordBody = @"\p{L}\p{M}\p{Nd}\p{Pc}\p{Nl}\u00B2\u00B3\u00B9\u00BC-\u00BE\u24B6-\u24E9\u200C\u200D";
+    private const string Word = "[" + WordBody + "]";
+    private const string NotWord = "[^" + WordBody + "]";
+
     /// <summary>Oniguruma (Ruby syntax) pattern to an equivalent .NET pattern.</summary>
     internal static string Translate(string p)
     {
@@ -160,6 +166,12 @@ internal sealed class OnigRegex
                 _ = qStart;
                 atom = -1;
             }
+            else if (char.IsHighSurrogate(c) && i + 1 < p.Length && char.IsLowSurrogate(p[i + 1]))
+            {
+                atom = sb.Length;
+                sb.Append($"\\u{(int)StandIn(char.ConvertToUtf32(c, p[i + 1])):X4}");
+                i += 2;
+            }
             else
             {
                 atom = c is '|' or '^' or '$' ? -1 : sb.Length;
@@ -191,6 +203,10 @@ internal sealed class OnigRegex
         char e = p[i + 1];
         switch (e)
         {
+            case 'w': sb.Append(inClass ? WordBody : Word); return i + 2;
+            case 'W' when !inClass: sb.Append(NotWord); return i + 2;
+            case 'b' when !inClass: sb.Append($"(?:(?<={Word})(?!{Word})|(?<!{Word})(?={Word}))"); return i + 2;
+            case 'B' when !inClass: sb.Append($"(?:(?<={Word})(?={Word})|(?<!{Word})(?!{Word}))"); return i + 2;
             case 'h': sb.Append(inClass ? "0-9a-fA-F" : "[0-9a-fA-F]"); return i + 2;
             case 'H': sb.Append(inClass ? @"\x00-/:-@G-`g-\uFFFF" : "[^0-9a-fA-F]"); return i + 2;
             case 'x' when i + 2 < p.Length && p[i + 2] == '{':
@@ -209,7 +225,7 @@ internal sealed class OnigRegex
                 if (name.StartsWith('^')) { neg = !neg; name = name[1..]; }
                 string body = name switch
                 {
-                    "Word" => inClass ? (neg ? @"\W" : @"\w") : (neg ? @"\W" : @"\w"),
+                    "Word" => neg ? (inClass ? @"\W" : NotWord) : (inClass ? WordBody : Word),
                     "Alpha" or "Alphabetic" => @"\p{L}\p{M}\p{Nl}",
                     "Digit" => @"\p{Nd}",
                     "Space" or "White_Space" => @"\s",
@@ -278,6 +294,18 @@ internal sealed class OnigRegex
                 }
                 sb.Append(inner);
                 i = j;
+                continue;
+            }
+            if (char.IsHighSurrogate(c) && i + 1 < p.Length && char.IsLowSurrogate(p[i + 1]))
+            {
+                // supplementary characters are matched as their category's stand-in (see Matches)
+                sb.Append($"\\u{(int)StandIn(char.ConvertToUtf32(c, p[i + 1])):X4}");
+                i += 2;
+                if (i + 2 < p.Length && p[i] == '-' && char.IsHighSurrogate(p[i + 1]) && char.IsLowSurrogate(p[i + 2]))
+                {
+                    sb.Append($"\\u{(int)StandIn(char.ConvertToUtf32(p[i + 1], p[i + 2])):X4}");
+                    i += 3;
+                }
                 continue;
             }
             if (c == '&' && i + 1 < p.Length && p[i + 1] == '&')
