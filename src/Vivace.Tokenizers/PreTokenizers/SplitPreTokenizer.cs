@@ -11,6 +11,7 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
 {
     [ThreadStatic] private static List<(int, int)>? t_matches;
     [ThreadStatic] private static List<(int Start, int End, bool Match)>? t_parts;
+    [ThreadStatic] private static List<(int Start, int End, bool Match)>? t_all;
 
     public static SplitPreTokenizer FromJson(JsonElement e)
     {
@@ -39,7 +40,8 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
         List<(int Start, int End, bool Match)> result)
     {
         result.Clear();
-        var all = new List<(int Start, int End, bool Match)>(matches.Count * 2 + 1);
+        var all = t_all ??= [];
+        all.Clear();
         int prev = 0;
         foreach (var (s, e) in matches)
         {
