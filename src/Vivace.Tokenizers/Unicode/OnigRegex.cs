@@ -26,7 +26,10 @@ internal sealed class OnigRegex
     public string Pattern { get; }
 
     /// <summary>A pattern matching <paramref name="literal"/> verbatim.</summary>
-    public static OnigRegex Literal(string literal) => new(EscapeLiteral(literal));
+    public static OnigRegex Literal(string literal) => new(EscapeLiteral(literal)) { _literal = literal.Length > 0 ? literal : null };
+
+    /// <summary>Set for literal patterns: matched with IndexOf instead of the regex engine.</summary>
+    private string? _literal;
 
     private static string EscapeLiteral(string s)
     {
@@ -42,6 +45,17 @@ internal sealed class OnigRegex
     /// <summary>Appends the [start, end) of every match in <paramref name="text"/> (positions in its UTF-16 units).</summary>
     public void Matches(ReadOnlySpan<char> text, List<(int Start, int End)> output)
     {
+        if (_literal is { } lit)
+        {
+            for (int pos = 0; pos <= text.Length - lit.Length;)
+            {
+                int k = text[pos..].IndexOf(lit, StringComparison.Ordinal);
+                if (k < 0) break;
+                output.Add((pos + k, pos + k + lit.Length));
+                pos += k + lit.Length;
+            }
+            return;
+        }
         if (text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
         {
             foreach (var m in _regex.EnumerateMatches(text)) output.Add((m.Index, m.Index + m.Length));
