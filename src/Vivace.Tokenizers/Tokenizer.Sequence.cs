@@ -75,6 +75,11 @@ public sealed partial class Tokenizer
         var tokens = scratch.ModelTokens;
         foreach (var piece in pieces)
         {
+            if (_byteLevel)
+            {
+                EncodeByteLevelPiece(ns, piece, tokens, output);
+                continue;
+            }
             tokens.Clear();
             _model.Tokenize(text[piece.Start..piece.End], tokens);
             foreach (var t in tokens)

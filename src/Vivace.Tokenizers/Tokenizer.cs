@@ -20,6 +20,7 @@ public sealed partial class Tokenizer
     private readonly IPostProcessor _postProcessor;
     private readonly IDecoder? _decoder;
     private readonly AddedVocabulary _added;
+    private readonly bool _byteLevel;
 
     /// <summary>Inputs per batch from which <see cref="EncodeBatch"/> spreads the work across cores.</summary>
     private const int ParallelBatchThreshold = 8;
@@ -33,6 +34,7 @@ public sealed partial class Tokenizer
         _postProcessor = postProcessor ?? ConcatenateProcessor.Instance;
         _decoder = decoder;
         _added = added;
+        _byteLevel = ByteLevelPreTokenizer.IsIn(preTokenizer);
         Truncation = truncation;
         Padding = padding;
         VocabSize = _model.VocabSize + _added.Tokens.Count(t => _model.TokenToId(t.Content) is null);

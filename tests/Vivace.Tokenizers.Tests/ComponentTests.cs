@@ -16,11 +16,11 @@ public class ComponentTests
     [SkippableTheory]
     [InlineData("normalizer", """{"type":"NFKC"}""", "NFKC")]
     [InlineData("normalizer", """{"type":"Sequence","normalizers":[{"type":"Precompiled","precompiled_charsmap":""}]}""", "Precompiled")]
-    [InlineData("pre_tokenizer", """{"type":"ByteLevel","add_prefix_space":false}""", "ByteLevel")]
+    [InlineData("pre_tokenizer", """{"type":"NotAPreTokenizer"}""", "NotAPreTokenizer")]
     [InlineData("pre_tokenizer", """{"type":"Metaspace"}""", "Metaspace")]
-    [InlineData("decoder", """{"type":"ByteLevel"}""", "ByteLevel")]
-    [InlineData("post_processor", """{"type":"RobertaProcessing"}""", "RobertaProcessing")]
-    [InlineData("model", """{"type":"BPE","vocab":{},"merges":[]}""", "BPE")]
+    [InlineData("decoder", """{"type":"NotADecoder"}""", "NotADecoder")]
+    [InlineData("post_processor", """{"type":"NotAProcessor"}""", "NotAProcessor")]
+    [InlineData("model", """{"type":"BPE","vocab":{},"merges":[],"dropout":0.1}""", "BPE with dropout")]
     [InlineData("model", """{"type":"Unigram","vocab":[]}""", "Unigram")]
     public void Unsupported_components_name_their_type(string stage, string component, string type)
     {

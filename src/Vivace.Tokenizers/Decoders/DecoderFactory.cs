@@ -12,6 +12,13 @@ internal static class DecoderFactory
         return type switch
         {
             "WordPiece" => new WordPieceDecoder(JsonRead.String(e, "prefix") ?? "##", JsonRead.Bool(e, "cleanup", true)),
+            "ByteLevel" => new ByteLevelDecoder(),
+            "BPEDecoder" => new BpeDecoder(JsonRead.String(e, "suffix") ?? "</w>"),
+            "ByteFallback" => new ByteFallbackDecoder(),
+            "Fuse" => new FuseDecoder(),
+            "Replace" => new ReplaceDecoder(Normalizers.ReplaceNormalizer.PatternFromJson(e.GetProperty("pattern")), JsonRead.String(e, "content") ?? ""),
+            "Strip" => new StripDecoder(JsonRead.String(e, "content") ?? " ", JsonRead.Int(e, "start", 0), JsonRead.Int(e, "stop", 0)),
+            "Sequence" => new SequenceDecoder(e.GetProperty("decoders").EnumerateArray().Select(FromJson).OfType<IDecoder>().ToList()),
             _ => throw new UnsupportedComponentException("decoder", type),
         };
     }

@@ -26,6 +26,8 @@ internal static class NormalizerFactory
             case "Lowercase": return new LowercaseNormalizer();
             case "StripAccents": return new StripAccentsNormalizer();
             case "NFD": return new NfdNormalizer();
+            case "Replace": return ReplaceNormalizer.FromJson(e);
+            case "Prepend": return new PrependNormalizer(JsonRead.String(e, "prepend") ?? "");
             default: throw new UnsupportedComponentException("normalizer", type);
         }
     }

@@ -13,6 +13,8 @@ internal static class PreTokenizerFactory
         {
             case "BertPreTokenizer": return new BertPreTokenizer();
             case "WhitespaceSplit": return new WhitespaceSplitPreTokenizer();
+            case "ByteLevel": return new ByteLevelPreTokenizer(JsonRead.Bool(e, "add_prefix_space", true), JsonRead.Bool(e, "use_regex", true));
+            case "Split": return SplitPreTokenizer.FromJson(e);
             case "Sequence":
                 var list = new List<IPreTokenizer>();
                 foreach (var item in e.GetProperty("pretokenizers").EnumerateArray())

@@ -16,7 +16,18 @@ internal static class PostProcessorFactory
                 var sep = e.GetProperty("sep");
                 var cls = e.GetProperty("cls");
                 return new BertProcessing(sep[0].GetString()!, sep[1].GetInt32(), cls[0].GetString()!, cls[1].GetInt32());
+            case "ByteLevel": return new ByteLevelProcessing(JsonRead.Bool(e, "trim_offsets", true), JsonRead.Bool(e, "add_prefix_space", true));
+            case "RobertaProcessing": return RobertaFromJson(e);
+            case "Sequence": return new SequenceProcessing(e.GetProperty("processors").EnumerateArray().Select(FromJson).OfType<IPostProcessor>().ToList());
             default: throw new UnsupportedComponentException("post_processor", type);
         }
+    }
+
+    private static RobertaProcessing RobertaFromJson(JsonElement e)
+    {
+        var sep = e.GetProperty("sep");
+        var cls = e.GetProperty("cls");
+        return new RobertaProcessing(sep[0].GetString()!, sep[1].GetInt32(), cls[0].GetString()!, cls[1].GetInt32(),
+            JsonRead.Bool(e, "trim_offsets", true), JsonRead.Bool(e, "add_prefix_space", true));
     }
 }
