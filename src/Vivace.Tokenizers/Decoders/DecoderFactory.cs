@@ -12,6 +12,9 @@ internal static class DecoderFactory
         return type switch
         {
             "WordPiece" => new WordPieceDecoder(JsonRead.String(e, "prefix") ?? "##", JsonRead.Bool(e, "cleanup", true)),
+            "Metaspace" => MetaspaceDecoder.FromJson(e),
+            "CTC" => CtcDecoder.FromJson(e),
+            "Sequence" => SequenceDecoder.FromJson(e),
             _ => throw new UnsupportedComponentException("decoder", type),
         };
     }

@@ -26,6 +26,7 @@ internal static class NormalizerFactory
             case "Lowercase": return new LowercaseNormalizer();
             case "StripAccents": return new StripAccentsNormalizer();
             case "NFD": return new NfdNormalizer();
+            case "Precompiled": return PrecompiledNormalizer.FromJson(e);
             default: throw new UnsupportedComponentException("normalizer", type);
         }
     }

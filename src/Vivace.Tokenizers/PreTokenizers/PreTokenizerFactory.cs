@@ -13,11 +13,12 @@ internal static class PreTokenizerFactory
         {
             case "BertPreTokenizer": return new BertPreTokenizer();
             case "WhitespaceSplit": return new WhitespaceSplitPreTokenizer();
+            case "Metaspace": return MetaspacePreTokenizer.FromJson(e);
             case "Sequence":
                 var list = new List<IPreTokenizer>();
                 foreach (var item in e.GetProperty("pretokenizers").EnumerateArray())
                     if (FromJson(item) is { } p) list.Add(p);
-                return new SequencePreTokenizer(list);
+                return RewritingSequencePreTokenizer.Create(list);
             default: throw new UnsupportedComponentException("pre_tokenizer", type);
         }
     }
