@@ -91,13 +91,28 @@ internal sealed class PrecompiledNormalizer : INormalizer
         return System.Text.Encoding.UTF8.GetString(_normalized, start, end - start);
     }
 
+    [ThreadStatic] private static int[]? t_cpStarts;
+
     public void Normalize(NormalizedString text)
     {
         if (_trie.Length == 0) return;
         var src = text.Normalized;
         int n = src.Length;
+        // Unit index of each code point, so output can be aligned by code point index.
+        var cpStarts = t_cpStarts is { } c0 && c0.Length > n + 1 ? c0 : t_cpStarts = new int[n + 2];
+        int cpCount = 0;
+        for (int i = 0; i < n;)
+        {
+            cpStarts[cpCount++] = i;
+            Unicode.CharClass.CodePointAt(src, i, out int w);
+            i += w;
+        }
+        cpStarts[cpCount] = n;
+
+        var state = new EmitState { CpStarts = cpStarts };
         text.BeginRewrite(n + (n >> 2) + 8);
         Span<byte> utf8 = stackalloc byte[8];
+        int cpIndex = 0;
         for (int i = 0; i < n;)
         {
             char c = src[i];
@@ -105,12 +120,14 @@ internal sealed class PrecompiledNormalizer : INormalizer
             if (c < 0x80 && (i + 1 == n || src[i + 1] < 0x80 && !(c == '\r' && src[i + 1] == '\n'))) g = 1;
             else g = StringInfo.GetNextTextElementLength(src[i..]);
             if (g <= 0) g = 1;
+            int gCps = 0;
+            for (int q = i; q < i + g; q++) if (!char.IsLowSurrogate(src[q]) || q == i || !char.IsHighSurrogate(src[q - 1])) gCps++;
 
             if (g == 1 && !char.IsSurrogate(c))
             {
-                if (_bmp[c] is { } r) Replace(text, src, i, 1, r);
-                else text.Emit(c, i);
+                Emit(text, ref state, _bmp[c], c, cpIndex, 1);
                 i++;
+                cpIndex++;
                 continue;
             }
             var grapheme = src.Slice(i, g);
@@ -119,8 +136,9 @@ internal sealed class PrecompiledNormalizer : INormalizer
                 int len = System.Text.Encoding.UTF8.GetBytes(grapheme, utf8);
                 if (Transform(utf8[..len]) is { } r)
                 {
-                    Replace(text, src, i, g, r);
+                    Emit(text, ref state, r, '\0', cpIndex, gCps);
                     i += g;
+                    cpIndex += gCps;
                     continue;
                 }
             }
@@ -134,31 +152,60 @@ internal sealed class PrecompiledNormalizer : INormalizer
                     int len = new System.Text.Rune(cp).EncodeToUtf8(utf8);
                     r = Transform(utf8[..len]);
                 }
-                if (r != null) Replace(text, src, i, w, r);
-                else for (int q = 0; q < w; q++) text.Emit(src[i + q], i + q);
+                if (r != null) Emit(text, ref state, r, '\0', cpIndex, 1);
+                else
+                {
+                    for (int q = 0; q < w; q++) EmitUnit(text, ref state, src[i + q], cpIndex);
+                    state.Emitted = true;
+                }
                 i += w;
+                cpIndex++;
             }
         }
         text.EndRewrite();
     }
 
-    /// <summary>Emits <paramref name="replacement"/> for units [start, start + count): its j-th code point is aligned
-    /// with the j-th replaced code point, extra ones with the last (the reference's alignment rule).</summary>
-    private static void Replace(NormalizedString text, ReadOnlySpan<char> src, int start, int count, string replacement)
+    private struct EmitState
     {
-        int oldPos = start, oldW = 1;
-        int end = start + count;
-        Unicode.CharClass.CodePointAt(src, oldPos, out oldW);
+        public int[] CpStarts;
+        public bool Emitted;
+        /// <summary>Code points removed before anything was emitted: the reference does not account for them, so
+        /// every later character is aligned that many code points too early (reproduced: offsets and
+        /// Metaspace's prepend_scheme "first" depend on it).</summary>
+        public int Lag;
+    }
+
+    private static void EmitUnit(NormalizedString text, ref EmitState s, char unit, int cpIndex)
+    {
+        int at = Math.Max(0, cpIndex - s.Lag);
+        int from = s.CpStarts[at];
+        text.Emit(unit, from, s.CpStarts[at + 1] - from);
+    }
+
+    /// <summary>Emits the code points [cpIndex, cpIndex + count) replaced by <paramref name="replacement"/>
+    /// (or the single unit <paramref name="self"/> when null): the j-th new code point is aligned with the
+    /// j-th replaced one, extra ones with the last (the reference's rule).</summary>
+    private static void Emit(NormalizedString text, ref EmitState s, string? replacement, char self, int cpIndex, int count)
+    {
+        if (replacement is null)
+        {
+            EmitUnit(text, ref s, self, cpIndex);
+            s.Emitted = true;
+            return;
+        }
+        if (replacement.Length == 0)
+        {
+            if (!s.Emitted) s.Lag += count;
+            return;
+        }
+        int j = 0;
         for (int k = 0; k < replacement.Length;)
         {
             int w = char.IsHighSurrogate(replacement[k]) && k + 1 < replacement.Length ? 2 : 1;
-            for (int q = 0; q < w; q++) text.Emit(replacement[k + q], oldPos, oldW);
+            for (int q = 0; q < w; q++) EmitUnit(text, ref s, replacement[k + q], cpIndex + Math.Min(j, count - 1));
             k += w;
-            if (oldPos + oldW < end)
-            {
-                oldPos += oldW;
-                Unicode.CharClass.CodePointAt(src, oldPos, out oldW);
-            }
+            j++;
         }
+        s.Emitted = true;
     }
 }

@@ -70,7 +70,7 @@ internal sealed class MetaspacePreTokenizer(string replacement, PrependScheme pr
         return new MetaspacePreTokenizer(rep, scheme, split);
     }
 
-    /// <summary>replacement, prepend_scheme (the legacy add_prefix_space = false forces Never) and split, as the reference reads them for both the pre-tokenizer and the decoder.</summary>
+    /// <summary>replacement, prepend_scheme (the legacy add_prefix_space = false must come with never) and split, as the reference reads them for both the pre-tokenizer and the decoder.</summary>
     internal static (string Replacement, PrependScheme Scheme, bool Split) ReadOptions(JsonElement e)
     {
         string rep = JsonRead.String(e, "replacement") ?? "\u2581";
@@ -83,7 +83,10 @@ internal sealed class MetaspacePreTokenizer(string replacement, PrependScheme pr
             "never" => PrependScheme.Never,
             var s => throw new UnsupportedComponentException("Metaspace prepend_scheme", s),
         };
-        if (JsonRead.NullableBool(e, "add_prefix_space") == false) scheme = PrependScheme.Never;
+        // As the reference: the legacy add_prefix_space = false is only accepted beside prepend_scheme "never"
+        // (prepend_scheme defaults to always before the check); true changes nothing.
+        if (JsonRead.NullableBool(e, "add_prefix_space") == false && scheme != PrependScheme.Never)
+            throw new InvalidDataException("Metaspace: add_prefix_space does not match declared prepend_scheme");
         return (rep, scheme, JsonRead.Bool(e, "split", true));
     }
 }

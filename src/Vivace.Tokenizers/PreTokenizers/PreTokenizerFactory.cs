@@ -14,6 +14,10 @@ internal static class PreTokenizerFactory
             case "BertPreTokenizer": return new BertPreTokenizer();
             case "WhitespaceSplit": return new WhitespaceSplitPreTokenizer();
             case "Metaspace": return MetaspacePreTokenizer.FromJson(e);
+            case "Whitespace": return new WhitespacePreTokenizer();
+            case "Punctuation": return PunctuationPreTokenizer.FromJson(e);
+            case "Digits": return new DigitsPreTokenizer(JsonRead.Bool(e, "individual_digits", false));
+            case "CharDelimiterSplit": return CharDelimiterSplitPreTokenizer.FromJson(e);
             case "Sequence":
                 var list = new List<IPreTokenizer>();
                 foreach (var item in e.GetProperty("pretokenizers").EnumerateArray())
