@@ -50,6 +50,19 @@ internal sealed class NormalizedString
         _length = n;
     }
 
+    /// <summary>Resets to normalized units [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="source"/>,
+    /// alignments included (a pre-tokenizer that rewrites text works on such a copy).</summary>
+    public void ResetFrom(NormalizedString source, int start, int end)
+    {
+        Original = source.Original;
+        int n = end - start;
+        Ensure(ref _chars, ref _starts, ref _ends, n);
+        Array.Copy(source._chars, start, _chars, 0, n);
+        Array.Copy(source._starts, start, _starts, 0, n);
+        Array.Copy(source._ends, start, _ends, 0, n);
+        _length = n;
+    }
+
     /// <summary>Original range covered by normalized code units [<paramref name="start"/>, <paramref name="end"/>).</summary>
     public (int Start, int End) OriginalRange(int start, int end)
     {

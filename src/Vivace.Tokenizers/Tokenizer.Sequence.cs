@@ -11,6 +11,7 @@ public sealed partial class Tokenizer
     private sealed class Scratch
     {
         public readonly NormalizedString Normalized = new();
+        public readonly NormalizedString PreTokenized = new();
         public readonly List<AddedMatch> RawMatches = [];
         public readonly List<AddedMatch> NormalizedMatches = [];
         public readonly List<Piece> Pieces = [];
@@ -66,11 +67,20 @@ public sealed partial class Tokenizer
 
     private void EncodeWords(NormalizedString ns, int start, int end, Scratch scratch, List<TokenEntry> output)
     {
-        var text = ns.Normalized;
         var pieces = scratch.Pieces;
         pieces.Clear();
-        if (_preTokenizer != null) _preTokenizer.Split(text, new Piece(start, end), pieces);
+        if (_preTokenizer is IRewritingPreTokenizer rewriting)
+        {
+            // It rewrites text: give it a copy of this range so the caller's positions in ns stay valid.
+            var copy = scratch.PreTokenized;
+            copy.ResetFrom(ns, start, end);
+            pieces.Add(new Piece(0, end - start));
+            rewriting.Rewrite(copy, pieces);
+            ns = copy;
+        }
+        else if (_preTokenizer != null) _preTokenizer.Split(ns.Normalized, new Piece(start, end), pieces);
         else if (end > start) pieces.Add(new Piece(start, end));
+        var text = ns.Normalized;
 
         var tokens = scratch.ModelTokens;
         foreach (var piece in pieces)

@@ -14,14 +14,14 @@ public class ComponentTests
     private static Tokenizer Load(JsonObject json) => Tokenizer.FromJson(json.ToJsonString());
 
     [SkippableTheory]
-    [InlineData("normalizer", """{"type":"NFKC"}""", "NFKC")]
-    [InlineData("normalizer", """{"type":"Sequence","normalizers":[{"type":"Precompiled","precompiled_charsmap":""}]}""", "Precompiled")]
+    [InlineData("normalizer", """{"type":"NFKC_CF"}""", "NFKC_CF")]
+    [InlineData("normalizer", """{"type":"Sequence","normalizers":[{"type":"NFKC"},{"type":"Unknown"}]}""", "Unknown")]
     [InlineData("pre_tokenizer", """{"type":"NotAPreTokenizer"}""", "NotAPreTokenizer")]
-    [InlineData("pre_tokenizer", """{"type":"Metaspace"}""", "Metaspace")]
+    [InlineData("pre_tokenizer", """{"type":"Sequence","pretokenizers":[{"type":"Metaspace"},{"type":"Unknown"}]}""", "Unknown")]
     [InlineData("decoder", """{"type":"NotADecoder"}""", "NotADecoder")]
     [InlineData("post_processor", """{"type":"NotAProcessor"}""", "NotAProcessor")]
     [InlineData("model", """{"type":"BPE","vocab":{},"merges":[],"dropout":0.1}""", "BPE with dropout")]
-    [InlineData("model", """{"type":"Unigram","vocab":[]}""", "Unigram")]
+    [InlineData("model", """{"type":"Unknown","vocab":[]}""", "Unknown")]
     public void Unsupported_components_name_their_type(string stage, string component, string type)
     {
         var json = UncasedJson();

@@ -24,6 +24,12 @@ internal static class Oracle
         "daulet-tokenizers/all-minilm-l6-v2.tokenizer.json",
     ];
 
+    /// <summary>Every full Unigram / WordLevel tokenizer.json in shared/data.</summary>
+    public static readonly string[] UnigramFiles =
+    [
+        "ort-extensions/t5-small/tokenizer.json",
+    ];
+
     public static int[][] EncodeAll(string path, IReadOnlyList<string> lines)
     {
         lock (s_lock)

@@ -6,6 +6,13 @@ internal abstract class ChainDecoder : IDecoder
 {
     public abstract void DecodeChain(List<string> tokens);
 
+    IReadOnlyList<string> IDecoder.DecodeChain(IReadOnlyList<string> tokens)
+    {
+        var list = new List<string>(tokens);
+        DecodeChain(list);
+        return list;
+    }
+
     public string Decode(IReadOnlyList<string> tokens)
     {
         var list = new List<string>(tokens);

@@ -18,7 +18,9 @@ internal static class DecoderFactory
             "Fuse" => new FuseDecoder(),
             "Replace" => new ReplaceDecoder(Normalizers.ReplaceNormalizer.PatternFromJson(e.GetProperty("pattern")), JsonRead.String(e, "content") ?? ""),
             "Strip" => new StripDecoder(JsonRead.String(e, "content") ?? " ", JsonRead.Int(e, "start", 0), JsonRead.Int(e, "stop", 0)),
-            "Sequence" => new SequenceDecoder(e.GetProperty("decoders").EnumerateArray().Select(FromJson).OfType<IDecoder>().ToList()),
+            "Metaspace" => MetaspaceDecoder.FromJson(e),
+            "CTC" => CtcDecoder.FromJson(e),
+            "Sequence" => SequenceDecoder.FromJson(e),
             _ => throw new UnsupportedComponentException("decoder", type),
         };
     }

@@ -1,19 +1,25 @@
+using System.Text.Json;
+
 namespace Vivace.Tokenizers.Decoders;
 
-/// <summary>"Sequence": each decoder rewrites the token list in turn.</summary>
-internal sealed class SequenceDecoder(IReadOnlyList<IDecoder> decoders) : ChainDecoder
+/// <summary>"Sequence" decoder: each decoder's decode_chain feeds the next; the last one's output is joined.</summary>
+internal sealed class SequenceDecoder(IReadOnlyList<IDecoder> decoders) : IDecoder
 {
-    public override void DecodeChain(List<string> tokens)
+    public IReadOnlyList<IDecoder> Decoders { get; } = decoders;
+
+    public string Decode(IReadOnlyList<string> tokens) => string.Concat(DecodeChain(tokens));
+
+    public IReadOnlyList<string> DecodeChain(IReadOnlyList<string> tokens)
     {
-        foreach (var d in decoders)
-        {
-            if (d is ChainDecoder chain) chain.DecodeChain(tokens);
-            else
-            {
-                string text = d.Decode(tokens);
-                tokens.Clear();
-                tokens.Add(text);
-            }
-        }
+        foreach (var d in Decoders) tokens = d.DecodeChain(tokens);
+        return tokens;
+    }
+
+    public static SequenceDecoder FromJson(JsonElement e)
+    {
+        var list = new List<IDecoder>();
+        foreach (var item in e.GetProperty("decoders").EnumerateArray())
+            if (DecoderFactory.FromJson(item) is { } d) list.Add(d);
+        return new SequenceDecoder(list);
     }
 }

@@ -29,6 +29,8 @@ internal static class ModelFactory
                     JsonRead.String(e, "continuing_subword_prefix") ?? "##",
                     JsonRead.Int(e, "max_input_chars_per_word", 100));
             case "BPE": return Bpe.FromJson(e);
+            case "Unigram": return Unigram.FromJson(e);
+            case "WordLevel": return WordLevel.FromJson(e);
             default: throw new UnsupportedComponentException("model", type);
         }
     }

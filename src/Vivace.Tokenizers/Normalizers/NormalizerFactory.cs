@@ -28,6 +28,11 @@ internal static class NormalizerFactory
             case "NFD": return new NfdNormalizer();
             case "Replace": return ReplaceNormalizer.FromJson(e);
             case "Prepend": return new PrependNormalizer(JsonRead.String(e, "prepend") ?? "");
+            case "Precompiled": return PrecompiledNormalizer.FromJson(e);
+            case "NFC": return new UnicodeFormNormalizer(compatibility: false, compose: true);
+            case "NFKC": return new UnicodeFormNormalizer(compatibility: true, compose: true);
+            case "NFKD": return new UnicodeFormNormalizer(compatibility: true, compose: false);
+            case "Strip": return new StripNormalizer(JsonRead.Bool(e, "strip_left", true), JsonRead.Bool(e, "strip_right", true));
             default: throw new UnsupportedComponentException("normalizer", type);
         }
     }

@@ -93,6 +93,7 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
     {
         ByteLevelPreTokenizer => true,
         SequencePreTokenizer s => s.PreTokenizers.Any(IsIn),
+        RewritingSequencePreTokenizer r => r.PreTokenizers.Any(IsIn),
         _ => false,
     };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes UnicodeTables.Decomposition.g.cs and UnicodeTables.CombiningClass.g.cs: canonical decompositions (NFD, fully recursive, Hangul excluded since it is
+"""Writes UnicodeTables.Decomposition.g.cs, UnicodeTables.CombiningClass.g.cs and UnicodeTables.Compatibility.g.cs
+(full compatibility decompositions for NFKD/NFKC, and the primary composites for NFC/NFKC): canonical decompositions (NFD, fully recursive, Hangul excluded since it is
 algorithmic) and canonical combining classes, from Python's unicodedata (Unicode data, no code).
 Run: python3 generate_tables.py (in this folder)"""
 import unicodedata, sys
@@ -70,6 +71,55 @@ with open("UnicodeTables.CombiningClass.g.cs", "w") as f:
     private static ReadOnlySpan<byte> CombiningClassValues =>
     [
 {rows(ccc_vals, str)}
+    ];
+}}
+""")
+
+# Compatibility decompositions (NFKD per code point, where it differs from NFD) and canonical composition pairs.
+kkeys, kstarts, kchars = [], [], []
+comp_first, comp_second, comp_result = [], [], []
+for cp in range(0x110000):
+    if 0xD800 <= cp < 0xE000 or 0xAC00 <= cp <= 0xD7A3:
+        continue
+    c = chr(cp)
+    k = unicodedata.normalize("NFKD", c)
+    if k != unicodedata.normalize("NFD", c):
+        kkeys.append(cp); kstarts.append(len(kchars)); kchars += utf16(k)
+    d = unicodedata.decomposition(c)
+    if d and not d.startswith("<"):
+        parts = [int(x, 16) for x in d.split()]
+        if len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == c:
+            comp_first.append(parts[0]); comp_second.append(parts[1]); comp_result.append(cp)
+kstarts.append(len(kchars))
+pairs = sorted(zip(comp_first, comp_second, comp_result))
+with open("UnicodeTables.Compatibility.g.cs", "w") as f:
+    f.write(header + f"""    /// <summary>Code points whose full compatibility decomposition differs from the canonical one, ascending.</summary>
+    private static ReadOnlySpan<int> CompatibilityKeys =>
+    [
+{rows(kkeys, lambda v: f"0x{v:X}")}
+    ];
+
+    /// <summary>Start of each key's decomposition in <see cref="CompatibilityChars"/>; one extra end entry.</summary>
+    private static ReadOnlySpan<ushort> CompatibilityStarts =>
+    [
+{rows(kstarts, str)}
+    ];
+
+    /// <summary>UTF-16 code units of all compatibility decompositions, concatenated.</summary>
+    private static ReadOnlySpan<ushort> CompatibilityChars =>
+    [
+{rows(kchars, lambda v: f"0x{v:X}")}
+    ];
+
+    /// <summary>Primary composites (Hangul excluded): pair keys first &lt;&lt; 21 | second, ascending.</summary>
+    private static ReadOnlySpan<long> CompositionKeys =>
+    [
+{rows([(a << 21) | b for a, b, _ in pairs], lambda v: f"0x{v:X}L", 8)}
+    ];
+
+    private static ReadOnlySpan<int> CompositionValues =>
+    [
+{rows([r for _, _, r in pairs], lambda v: f"0x{v:X}")}
     ];
 }}
 """)

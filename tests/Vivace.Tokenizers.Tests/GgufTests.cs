@@ -1,0 +1,60 @@
+using Vivace.Tokenizers.Gguf;
+
+namespace Vivace.Tokenizers.Tests;
+
+/// <summary>GGUF vocabularies through <see cref="Tokenizer.FromGguf(string)"/>, against llama.cpp's expected
+/// outputs (HF encode with add_special_tokens = false).</summary>
+public class GgufTests
+{
+    private static string[] Inputs() =>
+        File.ReadAllText(Oracle.Path("llama.cpp/vocab-tests/ggml-vocab.inp")).Split("\n__ggml_vocab_test__\n");
+
+    [SkippableTheory]
+    [InlineData("bert-bge")]
+    public void Vocab_tests_out(string name)
+    {
+        var inputs = Inputs();
+        var outputs = File.ReadAllLines(Oracle.Path($"llama.cpp/vocab-tests/ggml-vocab-{name}.gguf.out"));
+        Assert.Equal(46, outputs.Length);
+        var tok = Tokenizer.FromGguf(Oracle.Path($"llama.cpp/ggml-vocab-{name}.gguf"));
+        var bad = new List<string>();
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var expected = outputs[i].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+            var ours = tok.Encode(inputs[i], addSpecialTokens: false).Ids;
+            if (!expected.SequenceEqual(ours)) bad.Add($"{i} {OracleParityTests.Escape(inputs[i])}: expected {string.Join(' ', expected)} got {string.Join(' ', ours)}");
+        }
+        Assert.True(bad.Count == 0, $"{bad.Count}/46 differ:\n" + string.Join('\n', bad.Take(8)));
+    }
+
+    [SkippableFact]
+    public void Bert_bge_gguf_equals_its_tokenizer_json_on_corpus()
+    {
+        var gguf = Tokenizer.FromGguf(Oracle.Path("llama.cpp/ggml-vocab-bert-bge.gguf"));
+        var json = Tokenizer.FromFile(Oracle.Path("FastBertTokenizer/baai-bge-small-en/tokenizer.json")).WithoutPadding().WithoutTruncation();
+        int differing = 0;
+        foreach (var line in Vivace.Tests.Corpus.Lines)
+            if (!gguf.Encode(line).Ids.SequenceEqual(json.Encode(line).Ids)) differing++;
+        Assert.Equal(0, differing);
+        Assert.Equal("hello world", gguf.Decode(gguf.Encode("Hello World").Ids));
+    }
+
+    [SkippableFact]
+    public void Metadata_reads_keys()
+    {
+        var m = GgufMetadata.Read(Oracle.Path("llama.cpp/ggml-vocab-llama-spm.gguf"));
+        Assert.Equal(3u, m.Version);
+        Assert.Equal("llama", m.GetString("tokenizer.ggml.model"));
+        Assert.Equal(32000, m.GetArray<string>("tokenizer.ggml.tokens")!.Length);
+        Assert.Equal(32000, m.GetArray<float>("tokenizer.ggml.scores")!.Length);
+        Assert.Equal(1, m.GetInt("tokenizer.ggml.bos_token_id"));
+        Assert.True(m.GetBool("tokenizer.ggml.add_bos_token"));
+    }
+
+    [Fact]
+    public void Not_gguf_is_a_clear_error()
+    {
+        Assert.Throws<InvalidDataException>(() => GgufMetadata.Read(new MemoryStream("GGUX0000"u8.ToArray())));
+        Assert.Throws<InvalidDataException>(() => GgufMetadata.Read(new MemoryStream("GGUF\u0003\u0000"u8.ToArray())));
+    }
+}
