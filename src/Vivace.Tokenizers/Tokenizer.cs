@@ -65,21 +65,13 @@ public sealed partial class Tokenizer
 
     public Tokenizer WithoutPadding() => With(Truncation, null);
 
-    public Encoding Encode(string text, bool addSpecialTokens = true)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var entries = EncodeEntries(text, null, addSpecialTokens);
-        Padding?.Pad(entries, Padding.TargetLength(entries.Count));
-        return ToEncoding(entries);
-    }
+    /// <summary>Encodes one text; when truncation cuts it, the cut-off windows are in <see cref="Encoding.Overflowing"/>.</summary>
+    public Encoding Encode(string text, bool addSpecialTokens = true) => EncodeWithOverflowing(text, null, addSpecialTokens);
 
     public Encoding EncodePair(string a, string b, bool addSpecialTokens = true)
     {
-        ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var entries = EncodeEntries(a, b, addSpecialTokens);
-        Padding?.Pad(entries, Padding.TargetLength(entries.Count));
-        return ToEncoding(entries);
+        return EncodeWithOverflowing(a, b, addSpecialTokens);
     }
 
     /// <summary>Encodes each text; with padding, all come out the same length (BatchLongest or Fixed).</summary>
@@ -132,7 +124,9 @@ public sealed partial class Tokenizer
     /// <summary>Size of the vocabulary including added tokens that the model does not have.</summary>
     public int VocabSize { get; }
 
-    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens)
+    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens) => EncodeEntries(a, b, addSpecialTokens, null);
+
+    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens, List<List<TokenEntry>>? overflowing)
     {
         var first = new List<TokenEntry>();
         EncodeSequence(a, first);
@@ -148,7 +142,13 @@ public sealed partial class Tokenizer
             // Deliberate deviation: when max_length is below the special tokens' count the reference's unsigned
             // subtraction wraps (and truncation is skipped); we clamp to 0 and keep only the special tokens.
             if (addSpecialTokens) max = Math.Max(0, max - _postProcessor.AddedTokens(b != null));
-            t.Apply(first, second, max);
+            if (overflowing is null) t.Apply(first, second, max);
+            else
+            {
+                List<List<TokenEntry>> overA = [], overB = [];
+                t.Apply(first, second, max, overA, second != null ? overB : null);
+                AddOverflowing(first, second, overA, overB, addSpecialTokens, overflowing);
+            }
         }
         var output = new List<TokenEntry>(first.Count + (second?.Count ?? 0) + 4);
         _postProcessor.Process(first, second, addSpecialTokens, output);
