@@ -86,6 +86,17 @@ public class SpmComponentTests
     }
 
     [Fact]
+    public void UnicodeScripts_split_where_the_script_changes()
+    {
+        var p = new UnicodeScriptsPreTokenizer();
+        Assert.Equal(["どこで生れ", "。", "Yes"], Split(p, "どこで生れ。Yes"));
+        Assert.Equal(["Hello ", "Привет ", "世界"], Split(p, "Hello Привет 世界"));
+        Assert.Equal(["abc"], Split(p, "  abc")); // leading spaces belong to no piece
+        Assert.Empty(Split(p, "   "));
+        Assert.Equal(["ひらがなカタカナー漢字"], Split(p, "ひらがなカタカナー漢字")); // kana and U+30FC count as Han
+    }
+
+    [Fact]
     public void Unicode_forms()
     {
         var nfc = new UnicodeFormNormalizer(false, true);
