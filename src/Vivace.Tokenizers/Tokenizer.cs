@@ -79,18 +79,31 @@ public sealed partial class Tokenizer
     {
         ArgumentNullException.ThrowIfNull(texts);
         var all = new List<TokenEntry>[texts.Count];
+        var overflow = new List<List<TokenEntry>>?[texts.Count];
+        List<TokenEntry> One(int i)
+        {
+            var o = Truncation != null ? new List<List<TokenEntry>>() : null;
+            overflow[i] = o;
+            return EncodeEntries(texts[i], null, addSpecialTokens, o);
+        }
         if (texts.Count >= ParallelBatchThreshold && Environment.ProcessorCount > 1)
-            Parallel.For(0, texts.Count, i => all[i] = EncodeEntries(texts[i], null, addSpecialTokens));
+            Parallel.For(0, texts.Count, i => all[i] = One(i));
         else
-            for (int i = 0; i < texts.Count; i++) all[i] = EncodeEntries(texts[i], null, addSpecialTokens);
+            for (int i = 0; i < texts.Count; i++) all[i] = One(i);
 
         if (Padding != null && all.Length > 0)
         {
             int target = Padding.TargetLength(all.Max(e => e.Count));
             foreach (var e in all) Padding.Pad(e, target);
+            foreach (var o in overflow)
+                if (o != null) foreach (var e in o) Padding.Pad(e, target);
         }
         var result = new Encoding[all.Length];
-        for (int i = 0; i < all.Length; i++) result[i] = ToEncoding(all[i]);
+        for (int i = 0; i < all.Length; i++)
+        {
+            result[i] = ToEncoding(all[i]);
+            if (overflow[i] is { Count: > 0 } o) result[i].Overflowing = o.Select(ToEncoding).ToArray();
+        }
         return result;
     }
 

@@ -90,6 +90,18 @@ public class OverflowTests
     }
 
     [Fact]
+    public void Batch_encodings_carry_their_windows_padded_to_the_batch()
+    {
+        var tok = Letters("""{"max_length":5,"strategy":"LongestFirst","direction":"Right","stride":1}""",
+            """{"strategy":"BatchLongest","direction":"Right","pad_id":0,"pad_type_id":0,"pad_token":"[PAD]"}""");
+        var batch = tok.EncodeBatch(["a b c d e", "x", "a b c d e f g h i j"]);
+        Assert.Equal(tok.Encode("a b c d e f g h i j").Overflowing.Select(Letters), batch[2].Overflowing.Select(Letters));
+        Assert.Equal(["[CLS] c d e [SEP]"], batch[0].Overflowing.Select(Letters));
+        Assert.Empty(batch[1].Overflowing);
+        Assert.Equal("[CLS] x [SEP] [PAD] [PAD]", Letters(batch[1]));
+    }
+
+    [Fact]
     public void Stride_not_below_the_window_is_an_error()
     {
         var tok = Letters("""{"max_length":4,"strategy":"LongestFirst","direction":"Right","stride":2}""");
