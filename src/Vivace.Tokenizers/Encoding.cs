@@ -26,6 +26,10 @@ public sealed class Encoding
 
     public int Length => Ids.Length;
 
+    /// <summary>The windows truncation cut off (each with the special tokens and padding of the main one),
+    /// in the reference's order; empty when nothing was truncated.</summary>
+    public IReadOnlyList<Encoding> Overflowing { get; internal set; } = [];
+
     public override string ToString() => string.Join(' ', Tokens);
 }
 

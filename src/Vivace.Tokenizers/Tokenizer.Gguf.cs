@@ -30,11 +30,52 @@ public sealed partial class Tokenizer
         return model switch
         {
             "bert" => GgufBert(gguf, tokens, types),
+            "llama" => GgufLlama(gguf, tokens, types),
             _ => throw new UnsupportedComponentException("GGUF tokenizer.ggml.model", model),
         };
     }
 
     private static int TypeOf(int[]? types, int id) => types != null && id < types.Length ? types[id] : GgufNormal;
+
+    /// <summary>"llama" (SentencePiece BPE with scores and byte fallback): the Llama-2 pipeline, "▁" for spaces
+    /// and a "▁" prefix, score-ordered merges, BOS/EOS as tokenizer.ggml.add_bos_token / add_eos_token say.</summary>
+    private static Tokenizer GgufLlama(GgufMetadata gguf, string[] tokens, int[]? types)
+    {
+        var scores = gguf.GetArray<float>("tokenizer.ggml.scores") ?? new float[tokens.Length];
+        var entries = new List<KeyValuePair<string, int>>(tokens.Length);
+        var specials = new List<AddedToken>();
+        for (int id = 0; id < tokens.Length; id++)
+        {
+            entries.Add(new(tokens[id], id));
+            int type = TypeOf(types, id);
+            if (type is GgufControl or GgufUnknown or GgufUserDefined)
+                specials.Add(new AddedToken(id, tokens[id], Special: type != GgufUserDefined, Normalized: false));
+        }
+        // Scores only rank normal pieces; control/byte/unknown pieces never take part in merges.
+        var mergeScores = new float[tokens.Length];
+        for (int id = 0; id < tokens.Length; id++)
+            mergeScores[id] = TypeOf(types, id) is GgufNormal or GgufUserDefined ? scores[id] : float.NegativeInfinity;
+        var vocab = new Vocabulary(entries);
+        int unk = (int)(gguf.GetInt("tokenizer.ggml.unknown_token_id") ?? 0);
+        var model = new SentencePieceBpe(vocab, mergeScores, unk);
+
+        var single = new List<TemplateProcessing.TemplatePiece>();
+        var pair = new List<TemplateProcessing.TemplatePiece>();
+        void Special(string key, string flag, bool fallback, List<TemplateProcessing.TemplatePiece> into)
+        {
+            if ((gguf.GetBool(flag) ?? fallback) && gguf.GetInt(key) is long id && id >= 0 && id < tokens.Length)
+                into.Add(new TemplateProcessing.TemplatePiece(-1, 0, [(int)id], [tokens[id]]));
+        }
+        foreach (var (list, seq) in new[] { (single, 0), (pair, 0), (pair, 1) })
+        {
+            Special("tokenizer.ggml.bos_token_id", "tokenizer.ggml.add_bos_token", true, list);
+            list.Add(new TemplateProcessing.TemplatePiece(seq, seq, [], []));
+            Special("tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_eos_token", false, list);
+        }
+        bool addSpacePrefix = gguf.GetBool("tokenizer.ggml.add_space_prefix") ?? true;
+        return new Tokenizer(null, new SpmSpacePreTokenizer(addSpacePrefix), model, new TemplateProcessing(single.ToArray(), pair.ToArray()),
+            new SentencePieceDecoder(addSpacePrefix), new AddedVocabulary(specials, null), truncation: null, padding: null);
+    }
 
     private static Tokenizer GgufBert(GgufMetadata gguf, string[] tokens, int[]? types)
     {

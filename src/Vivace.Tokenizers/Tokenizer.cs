@@ -67,21 +67,13 @@ public sealed partial class Tokenizer
 
     public Tokenizer WithoutPadding() => With(Truncation, null);
 
-    public Encoding Encode(string text, bool addSpecialTokens = true)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var entries = EncodeEntries(text, null, addSpecialTokens);
-        Padding?.Pad(entries, Padding.TargetLength(entries.Count));
-        return ToEncoding(entries);
-    }
+    /// <summary>Encodes one text; when truncation cuts it, the cut-off windows are in <see cref="Encoding.Overflowing"/>.</summary>
+    public Encoding Encode(string text, bool addSpecialTokens = true) => EncodeWithOverflowing(text, null, addSpecialTokens);
 
     public Encoding EncodePair(string a, string b, bool addSpecialTokens = true)
     {
-        ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var entries = EncodeEntries(a, b, addSpecialTokens);
-        Padding?.Pad(entries, Padding.TargetLength(entries.Count));
-        return ToEncoding(entries);
+        return EncodeWithOverflowing(a, b, addSpecialTokens);
     }
 
     /// <summary>Encodes each text; with padding, all come out the same length (BatchLongest or Fixed).</summary>
@@ -89,18 +81,31 @@ public sealed partial class Tokenizer
     {
         ArgumentNullException.ThrowIfNull(texts);
         var all = new List<TokenEntry>[texts.Count];
+        var overflow = new List<List<TokenEntry>>?[texts.Count];
+        List<TokenEntry> One(int i)
+        {
+            var o = Truncation != null ? new List<List<TokenEntry>>() : null;
+            overflow[i] = o;
+            return EncodeEntries(texts[i], null, addSpecialTokens, o);
+        }
         if (texts.Count >= ParallelBatchThreshold && Environment.ProcessorCount > 1)
-            Parallel.For(0, texts.Count, i => all[i] = EncodeEntries(texts[i], null, addSpecialTokens));
+            Parallel.For(0, texts.Count, i => all[i] = One(i));
         else
-            for (int i = 0; i < texts.Count; i++) all[i] = EncodeEntries(texts[i], null, addSpecialTokens);
+            for (int i = 0; i < texts.Count; i++) all[i] = One(i);
 
         if (Padding != null && all.Length > 0)
         {
             int target = Padding.TargetLength(all.Max(e => e.Count));
             foreach (var e in all) Padding.Pad(e, target);
+            foreach (var o in overflow)
+                if (o != null) foreach (var e in o) Padding.Pad(e, target);
         }
         var result = new Encoding[all.Length];
-        for (int i = 0; i < all.Length; i++) result[i] = ToEncoding(all[i]);
+        for (int i = 0; i < all.Length; i++)
+        {
+            result[i] = ToEncoding(all[i]);
+            if (overflow[i] is { Count: > 0 } o) result[i].Overflowing = o.Select(ToEncoding).ToArray();
+        }
         return result;
     }
 
@@ -134,7 +139,9 @@ public sealed partial class Tokenizer
     /// <summary>Size of the vocabulary including added tokens that the model does not have.</summary>
     public int VocabSize { get; }
 
-    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens)
+    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens) => EncodeEntries(a, b, addSpecialTokens, null);
+
+    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens, List<List<TokenEntry>>? overflowing)
     {
         var first = new List<TokenEntry>();
         EncodeSequence(a, first);
@@ -150,7 +157,13 @@ public sealed partial class Tokenizer
             // Deliberate deviation: when max_length is below the special tokens' count the reference's unsigned
             // subtraction wraps (and truncation is skipped); we clamp to 0 and keep only the special tokens.
             if (addSpecialTokens) max = Math.Max(0, max - _postProcessor.AddedTokens(b != null));
-            t.Apply(first, second, max);
+            if (overflowing is null) t.Apply(first, second, max);
+            else
+            {
+                List<List<TokenEntry>> overA = [], overB = [];
+                t.Apply(first, second, max, overA, second != null ? overB : null);
+                AddOverflowing(first, second, overA, overB, addSpecialTokens, overflowing);
+            }
         }
         var output = new List<TokenEntry>(first.Count + (second?.Count ?? 0) + 4);
         _postProcessor.Process(first, second, addSpecialTokens, output);

@@ -11,6 +11,8 @@ public class GgufTests
 
     [SkippableTheory]
     [InlineData("bert-bge")]
+    [InlineData("llama-spm")]
+    [InlineData("phi-3")]
     public void Vocab_tests_out(string name)
     {
         var inputs = Inputs();
@@ -56,5 +58,23 @@ public class GgufTests
     {
         Assert.Throws<InvalidDataException>(() => GgufMetadata.Read(new MemoryStream("GGUX0000"u8.ToArray())));
         Assert.Throws<InvalidDataException>(() => GgufMetadata.Read(new MemoryStream("GGUF\u0003\u0000"u8.ToArray())));
+    }
+}
+
+public class GgufLlamaTests
+{
+    [SkippableFact]
+    public void Llama_spm_adds_bos_and_decodes_back()
+    {
+        var tok = Tokenizer.FromGguf(Oracle.Path("llama.cpp/ggml-vocab-llama-spm.gguf"));
+        var e = tok.Encode("Hello world");
+        Assert.Equal(1, e.Ids[0]);
+        Assert.Equal(["<s>", "▁Hello", "▁world"], e.Tokens);
+        Assert.Equal("Hello world", tok.Decode(e.Ids));
+        Assert.Equal("<s> Hello world", tok.Decode(e.Ids, skipSpecialTokens: false));
+        // Byte fallback: a character missing from the vocabulary becomes its UTF-8 bytes, and decodes back.
+        var bytes = tok.Encode("🦙", addSpecialTokens: false);
+        Assert.All(bytes.Tokens.Skip(1), t => Assert.StartsWith("<0x", t));
+        Assert.Equal("🦙", tok.Decode(bytes.Ids));
     }
 }

@@ -31,6 +31,9 @@ public class SpmComponentOracleTests(ITestOutputHelper output)
             """{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Punctuation","behavior":"MergedWithPrevious"},{"type":"Digits","individual_digits":false},{"type":"Punctuation","behavior":"Contiguous"}]}"""); }),
         ["Punctuation MergedWithNext, CharDelimiterSplit"] = (Mbert, j => { j["normalizer"] = null; j["pre_tokenizer"] = Json(
             """{"type":"Sequence","pretokenizers":[{"type":"CharDelimiterSplit","delimiter":" "},{"type":"Punctuation","behavior":"MergedWithNext"},{"type":"Punctuation","behavior":"Removed"}]}"""); }),
+        ["UnicodeScripts"] = (Mbert, j => { j["normalizer"] = null; j["pre_tokenizer"] = Json(
+            """{"type":"Sequence","pretokenizers":[{"type":"UnicodeScripts"},{"type":"WhitespaceSplit"}]}"""); }),
+        ["UnicodeScripts alone"] = (Mbert, j => { j["normalizer"] = null; j["pre_tokenizer"] = Json("""{"type":"UnicodeScripts"}"""); }),
         ["WordLevel behind NFKC + Whitespace"] = (Mbert, j =>
         {
             var vocab = j["model"]!["vocab"]!.DeepClone();

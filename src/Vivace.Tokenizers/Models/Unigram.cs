@@ -76,10 +76,48 @@ internal sealed class Unigram : IModel
         public int Id;
     }
 
+    /// <summary>Per-thread cache of recent words (as the reference caches encodings): words repeat a lot.</summary>
+    private sealed class WordCache
+    {
+        public const int Capacity = 10_000, MaxWordLength = 64;
+        public readonly Unigram Owner;
+        public readonly Dictionary<string, ModelToken[]> Map = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, ModelToken[]>.AlternateLookup<ReadOnlySpan<char>> Lookup;
+
+        public WordCache(Unigram owner)
+        {
+            Owner = owner;
+            Lookup = Map.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+    }
+
+    [ThreadStatic] private static WordCache? t_cache;
+
     public void Tokenize(ReadOnlySpan<char> word, List<ModelToken> output)
     {
         int n = word.Length;
         if (n == 0) return;
+        if (n > WordCache.MaxWordLength)
+        {
+            TokenizeUncached(word, output);
+            return;
+        }
+        var cache = t_cache;
+        if (cache is null || cache.Owner != this) t_cache = cache = new WordCache(this);
+        if (cache.Lookup.TryGetValue(word, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+        int mark = output.Count;
+        TokenizeUncached(word, output);
+        if (cache.Map.Count >= WordCache.Capacity) cache.Map.Clear();
+        cache.Map[word.ToString()] = output.GetRange(mark, output.Count - mark).ToArray();
+    }
+
+    private void TokenizeUncached(ReadOnlySpan<char> word, List<ModelToken> output)
+    {
+        int n = word.Length;
         var nodes = t_nodes is { } t && t.Length > n ? t : t_nodes = new Node[Math.Max(n + 1, 64)];
         nodes[0] = new Node { Score = 0, StartsAt = 0, Id = -1 };
         for (int i = 1; i <= n; i++) nodes[i].StartsAt = -1;

@@ -20,6 +20,7 @@ internal static class PreTokenizerFactory
             case "Punctuation": return PunctuationPreTokenizer.FromJson(e);
             case "Digits": return new DigitsPreTokenizer(JsonRead.Bool(e, "individual_digits", false));
             case "CharDelimiterSplit": return CharDelimiterSplitPreTokenizer.FromJson(e);
+            case "UnicodeScripts": return new UnicodeScriptsPreTokenizer();
             case "Sequence":
                 var list = new List<IPreTokenizer>();
                 foreach (var item in e.GetProperty("pretokenizers").EnumerateArray())

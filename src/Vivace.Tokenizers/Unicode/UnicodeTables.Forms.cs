@@ -30,3 +30,17 @@ internal static partial class UnicodeTables
         return i < 0 ? -1 : CompositionValues[i];
     }
 }
+
+/// <summary>The Unicode Script property (generated ranges).</summary>
+internal static partial class UnicodeTables
+{
+    /// <summary>The script index of <paramref name="cp"/> (see <see cref="ScriptNames"/>).</summary>
+    public static int Script(int cp)
+    {
+        int i = ScriptRangeStarts.BinarySearch(cp);
+        if (i < 0) i = ~i - 1;
+        return i < 0 ? 0 : ScriptRangeValues[i];
+    }
+
+    public static int ScriptIndex(string name) => Array.IndexOf(ScriptNames, name);
+}
