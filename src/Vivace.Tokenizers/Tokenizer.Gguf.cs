@@ -5,6 +5,7 @@ using Vivace.Tokenizers.Models;
 using Vivace.Tokenizers.Normalizers;
 using Vivace.Tokenizers.PreTokenizers;
 using Vivace.Tokenizers.Processors;
+using Vivace.Tokenizers.Unicode;
 
 namespace Vivace.Tokenizers;
 
@@ -31,8 +32,72 @@ public sealed partial class Tokenizer
         {
             "bert" => GgufBert(gguf, tokens, types),
             "llama" => GgufLlama(gguf, tokens, types),
+            "gpt2" => GgufGpt2(gguf, tokens, types),
             _ => throw new UnsupportedComponentException("GGUF tokenizer.ggml.model", model),
         };
+    }
+
+    /// <summary>llama.cpp's GPT-2 regex (its splitter keeps unmatched text as pieces, like HF's Isolated).</summary>
+    private const string GgufGpt2Regex = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
+
+    /// <summary>
+    /// The pre-tokenization regexes llama.cpp applies, in order, for a tokenizer.ggml.pre value of a byte-level
+    /// BPE vocabulary; null for one Vivace does not know (an error, rather than a silently different split).
+    /// </summary>
+    private static string[]? GgufPreRegexes(string pre) => pre switch
+    {
+        "default" or "gpt-2" or "gpt2" or "mpt" or "olmo" or "jais" => [GgufGpt2Regex],
+        "starcoder" or "refact" or "command-r" or "smollm" or "codeshell" or "exaone" or "minerva" => [@"\p{N}", GgufGpt2Regex],
+        "falcon" => [@"[\p{P}\$\+<=>\^~\|`]+", GgufGpt2Regex, "[0-9][0-9][0-9]"],
+        _ => null,
+    };
+
+    /// <summary>
+    /// "gpt2" (byte-level BPE): tokens and merges from the metadata, the pre-tokenizer regexes llama.cpp uses for
+    /// tokenizer.ggml.pre (each splitting the previous one's pieces, matches isolated) before the byte-level
+    /// mapping, control tokens as special added tokens, BOS/EOS as add_bos_token / add_eos_token say.
+    /// </summary>
+    private static Tokenizer GgufGpt2(GgufMetadata gguf, string[] tokens, int[]? types)
+    {
+        string pre = gguf.GetString("tokenizer.ggml.pre") ?? "default";
+        string[] regexes = GgufPreRegexes(pre) ?? throw new UnsupportedComponentException("GGUF tokenizer.ggml.pre", pre);
+        var mergeLines = gguf.GetArray<string>("tokenizer.ggml.merges") ?? throw new InvalidDataException("GGUF has no tokenizer.ggml.merges.");
+        var entries = new List<KeyValuePair<string, int>>(tokens.Length);
+        var specials = new List<AddedToken>();
+        for (int id = 0; id < tokens.Length; id++)
+        {
+            entries.Add(new(tokens[id], id));
+            int type = TypeOf(types, id);
+            if (type is GgufControl or GgufUserDefined)
+                specials.Add(new AddedToken(id, tokens[id], Special: type == GgufControl, Normalized: false));
+        }
+        var merges = new List<(string, string)>(mergeLines.Length);
+        foreach (string line in mergeLines)
+        {
+            int sp = line.IndexOf(' ');
+            if (sp > 0) merges.Add((line[..sp], line[(sp + 1)..]));
+        }
+        var splitters = new List<IPreTokenizer>();
+        foreach (string regex in regexes)
+            splitters.Add(new SplitPreTokenizer(new OnigRegex(regex), SplitBehavior.Isolated, invert: false));
+        splitters.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
+
+        var single = new List<TemplateProcessing.TemplatePiece>();
+        var pair = new List<TemplateProcessing.TemplatePiece>();
+        void Special(string key, string flag, List<TemplateProcessing.TemplatePiece> into)
+        {
+            if ((gguf.GetBool(flag) ?? false) && gguf.GetInt(key) is long id && id >= 0 && id < tokens.Length)
+                into.Add(new TemplateProcessing.TemplatePiece(-1, 0, [(int)id], [tokens[id]]));
+        }
+        foreach (var (list, seq) in new[] { (single, 0), (pair, 0), (pair, 1) })
+        {
+            Special("tokenizer.ggml.bos_token_id", "tokenizer.ggml.add_bos_token", list);
+            list.Add(new TemplateProcessing.TemplatePiece(seq, seq, [], []));
+            Special("tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_eos_token", list);
+        }
+        return new Tokenizer(null, new SequencePreTokenizer(splitters), new Bpe(new Vocabulary(entries), merges),
+            new TemplateProcessing(single.ToArray(), pair.ToArray()), new ByteLevelDecoder(),
+            new AddedVocabulary(specials, null), truncation: null, padding: null);
     }
 
     private static int TypeOf(int[]? types, int id) => types != null && id < types.Length ? types[id] : GgufNormal;
