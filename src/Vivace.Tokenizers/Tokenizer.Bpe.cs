@@ -88,7 +88,7 @@ public sealed partial class Tokenizer
             foreach (var (content, id) in specialTokens) added.Add(new AddedToken(id, content, Special: true, Normalized: false));
 
         var pre = new SequencePreTokenizer([
-            new SplitPreTokenizer(new OnigRegex(pattern), SplitBehavior.Isolated, invert: false),
+            new SplitPreTokenizer(new OnigRegex(pattern), DelimiterBehavior.Isolated, invert: false),
             new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false),
         ]);
         IPostProcessor post = new ByteLevelProcessing(trimOffsets: false, addPrefixSpace: false);

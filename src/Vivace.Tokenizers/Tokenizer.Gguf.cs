@@ -79,7 +79,7 @@ public sealed partial class Tokenizer
         }
         var splitters = new List<IPreTokenizer>();
         foreach (string regex in regexes)
-            splitters.Add(new SplitPreTokenizer(new OnigRegex(regex), SplitBehavior.Isolated, invert: false));
+            splitters.Add(new SplitPreTokenizer(new OnigRegex(regex), DelimiterBehavior.Isolated, invert: false));
         splitters.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
 
         var single = new List<TemplateProcessing.TemplatePiece>();

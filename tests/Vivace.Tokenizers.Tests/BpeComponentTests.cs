@@ -48,7 +48,7 @@ public class BpeComponentTests
     public void Split_behaviours(string behavior, bool invert, params string[] expected)
     {
         const string text = "a-b--c";
-        var split = new SplitPreTokenizer(OnigRegex.Literal("-"), Enum.Parse<SplitBehavior>(behavior), invert);
+        var split = new SplitPreTokenizer(OnigRegex.Literal("-"), Enum.Parse<DelimiterBehavior>(behavior), invert);
         var pieces = new List<Piece>();
         split.Split(text, new Piece(0, text.Length), pieces);
         Assert.Equal(expected, pieces.Select(p => text[p.Start..p.End]));

@@ -31,7 +31,7 @@ public class SplitRegexOracleTests(ITestOutputHelper output)
             SplitPreTokenizer split;
             try
             {
-                split = new SplitPreTokenizer(new OnigRegex(pattern), Enum.Parse<SplitBehavior>(behavior), invert);
+                split = new SplitPreTokenizer(new OnigRegex(pattern), Enum.Parse<DelimiterBehavior>(behavior), invert);
             }
             catch (ArgumentException e)
             {

@@ -3,11 +3,8 @@ using Vivace.Tokenizers.Unicode;
 
 namespace Vivace.Tokenizers.PreTokenizers;
 
-/// <summary>How "Split" treats the matched delimiters.</summary>
-internal enum SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous }
-
 /// <summary>"Split": splits on a string or (Oniguruma) regex pattern; <c>invert</c> swaps matches and gaps.</summary>
-internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior, bool invert) : IPreTokenizer
+internal sealed class SplitPreTokenizer(OnigRegex regex, DelimiterBehavior behavior, bool invert) : IPreTokenizer
 {
     [ThreadStatic] private static List<(int, int)>? t_matches;
     [ThreadStatic] private static List<(int Start, int End, bool Match)>? t_parts;
@@ -18,7 +15,7 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
         var pattern = e.GetProperty("pattern");
         OnigRegex regex = pattern.TryGetProperty("Regex", out var r) ? new OnigRegex(r.GetString()!)
             : OnigRegex.Literal(pattern.GetProperty("String").GetString()!);
-        var behavior = Enum.Parse<SplitBehavior>(JsonRead.String(e, "behavior") ?? "Removed", ignoreCase: true);
+        var behavior = PieceSplitter.Parse(JsonRead.String(e, "behavior"), DelimiterBehavior.Removed);
         return new SplitPreTokenizer(regex, behavior, JsonRead.Bool(e, "invert", false));
     }
 
@@ -36,7 +33,7 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
 
     /// <summary>The reference's split: matches and gaps in order, then the behaviour decides what becomes a piece.
     /// Parts flagged Match = true are dropped only with Removed; empty parts are dropped by the caller.</summary>
-    internal static void Delimit(List<(int Start, int End)> matches, int length, SplitBehavior behavior, bool invert,
+    internal static void Delimit(List<(int Start, int End)> matches, int length, DelimiterBehavior behavior, bool invert,
         List<(int Start, int End, bool Match)> result)
     {
         result.Clear();
@@ -53,13 +50,13 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
 
         switch (behavior)
         {
-            case SplitBehavior.Isolated:
+            case DelimiterBehavior.Isolated:
                 result.AddRange(all);
                 break;
-            case SplitBehavior.Removed:
+            case DelimiterBehavior.Removed:
                 foreach (var p in all) if (!p.Match) result.Add(p);
                 break;
-            case SplitBehavior.MergedWithPrevious:
+            case DelimiterBehavior.MergedWithPrevious:
             {
                 bool previousMatch = false;
                 foreach (var p in all)
@@ -71,7 +68,7 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
                 }
                 break;
             }
-            case SplitBehavior.MergedWithNext:
+            case DelimiterBehavior.MergedWithNext:
             {
                 bool previousMatch = false;
                 for (int i = all.Count - 1; i >= 0; i--)
@@ -85,7 +82,7 @@ internal sealed class SplitPreTokenizer(OnigRegex regex, SplitBehavior behavior,
                 result.Reverse();
                 break;
             }
-            case SplitBehavior.Contiguous:
+            case DelimiterBehavior.Contiguous:
             {
                 bool previousMatch = false;
                 foreach (var p in all)
