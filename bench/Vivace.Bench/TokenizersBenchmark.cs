@@ -81,8 +81,10 @@ public static class TokenizersBenchmark
         long lineBytes, long docBytes, TimeSpan budget)
     {
         var result = new Dictionary<string, (double, double)>();
+        string? only = Environment.GetEnvironmentVariable("VIVACE_BENCH_ONLY"); // e.g. "Vivace", to profile one side
         foreach (Side side in sides)
         {
+            if (only != null && side.Name != only) continue;
             if (side.CountTokens("warm up") < 0) { result[side.Name] = (double.NaN, double.NaN); Console.WriteLine($"| {title} | {side.Name} | n/a | n/a | n/a | n/a |"); continue; }
             (double lineSeconds, long lineTokens) = Time(side, lines, budget);
             (double docSeconds, long docTokens) = Time(side, documents, budget);
@@ -112,6 +114,7 @@ public static class TokenizersBenchmark
     /// <summary>Geometric mean over lines and documents of (ours MB/s ÷ rival MB/s).</summary>
     private static string Speedup(Dictionary<string, (double Lines, double Docs)> r, string ours, string rival)
     {
+        if (!r.ContainsKey(ours) || !r.ContainsKey(rival)) return "n/a (not measured in this run)";
         if (double.IsNaN(r[ours].Lines)) return "n/a (Vivace cannot load this tokenizer yet)";
         return Math.Sqrt(r[ours].Lines / r[rival].Lines * (r[ours].Docs / r[rival].Docs)).ToString("F2");
     }

@@ -33,11 +33,13 @@ public sealed partial class Tokenizer
     public Encoding EncodeWithOverflowing(string text, string? pair = null, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var overflowing = new List<List<TokenEntry>>();
-        var entries = EncodeEntries(text, pair, addSpecialTokens, overflowing);
+        // Without truncation nothing overflows; the tokens are copied into the Encoding before this thread encodes again.
+        var overflowing = Truncation is null ? null : new List<List<TokenEntry>>();
+        var entries = EncodeEntries(text, pair, addSpecialTokens, overflowing, intoScratch: true);
         int target = Padding?.TargetLength(entries.Count) ?? 0;
         Padding?.Pad(entries, target);
         var encoding = ToEncoding(entries);
+        if (overflowing is null) return encoding;
         var overflow = new Encoding[overflowing.Count];
         for (int i = 0; i < overflow.Length; i++)
         {

@@ -16,6 +16,8 @@ public sealed partial class Tokenizer
         public readonly List<AddedMatch> NormalizedMatches = [];
         public readonly List<Piece> Pieces = [];
         public readonly List<ModelToken> ModelTokens = [];
+        /// <summary>The sequences of the encode in progress, and its post-processed tokens (see EncodeEntries).</summary>
+        public readonly List<TokenEntry> First = [], Second = [], Output = [];
 
         [ThreadStatic] private static Scratch? t_instance;
 

@@ -141,14 +141,23 @@ public sealed partial class Tokenizer
 
     private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens) => EncodeEntries(a, b, addSpecialTokens, null);
 
-    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens, List<List<TokenEntry>>? overflowing)
+    /// <summary>
+    /// Tokens of the text(s), post-processed. The per-sequence lists are this thread's scratch (nothing keeps them
+    /// past this call); the returned list is new unless <paramref name="intoScratch"/>, for a caller that copies it
+    /// out before its next encode on this thread.
+    /// </summary>
+    private List<TokenEntry> EncodeEntries(string a, string? b, bool addSpecialTokens, List<List<TokenEntry>>? overflowing,
+        bool intoScratch = false)
     {
-        var first = new List<TokenEntry>();
+        var scratch = Scratch.Get();
+        var first = scratch.First;
+        first.Clear();
         EncodeSequence(a, first);
         List<TokenEntry>? second = null;
         if (b != null)
         {
-            second = new List<TokenEntry>();
+            second = scratch.Second;
+            second.Clear();
             EncodeSequence(b, second);
         }
         if (Truncation is { } t)
@@ -165,7 +174,13 @@ public sealed partial class Tokenizer
                 AddOverflowing(first, second, overA, overB, addSpecialTokens, overflowing);
             }
         }
-        var output = new List<TokenEntry>(first.Count + (second?.Count ?? 0) + 4);
+        List<TokenEntry> output;
+        if (intoScratch)
+        {
+            output = scratch.Output;
+            output.Clear();
+        }
+        else output = new List<TokenEntry>(first.Count + (second?.Count ?? 0) + 4);
         _postProcessor.Process(first, second, addSpecialTokens, output);
         return output;
     }
