@@ -102,6 +102,23 @@ internal sealed class NormalizedString
         _nLength++;
     }
 
+    /// <summary>
+    /// Appends current units [<paramref name="from"/>, <paramref name="from"/> + <paramref name="count"/>) unchanged
+    /// (ASCII letters lowered when <paramref name="lowerAscii"/>), each keeping its alignment: the bulk form of
+    /// <see cref="Emit(char,int)"/> for the runs most text is made of.
+    /// </summary>
+    public void EmitRun(int from, int count, bool lowerAscii)
+    {
+        if (count <= 0) return;
+        if (_nLength + count > _nChars.Length) Grow(ref _nChars, ref _nStarts, ref _nEnds, _nLength + count);
+        Span<char> destination = _nChars.AsSpan(_nLength, count);
+        _chars.AsSpan(from, count).CopyTo(destination);
+        _starts.AsSpan(from, count).CopyTo(_nStarts.AsSpan(_nLength, count));
+        _ends.AsSpan(from, count).CopyTo(_nEnds.AsSpan(_nLength, count));
+        if (lowerAscii) System.Text.Ascii.ToLowerInPlace(destination, out _);
+        _nLength += count;
+    }
+
     public void EndRewrite()
     {
         (_chars, _nChars) = (_nChars, _chars);

@@ -25,6 +25,15 @@ internal sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bo
         for (int i = 0; i < n;)
         {
             char c = src[i];
+            if (c is >= ' ' and < (char)0x7F)
+            {
+                // A run of printable ASCII (space included) maps one to one: copy it in bulk.
+                int run = i + 1;
+                while (run < n && src[run] is >= ' ' and < (char)0x7F) run++;
+                text.EmitRun(i, run - i, lower);
+                i = run;
+                continue;
+            }
             if (c < 0x80)
             {
                 // ASCII: no decompositions, no CJK, only A-Z to lowercase.
