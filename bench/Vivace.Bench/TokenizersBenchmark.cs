@@ -59,7 +59,7 @@ public static class TokenizersBenchmark
         try
         {
             var tokenizer = global::Vivace.Tokenizers.Tokenizer.FromFile(path).WithoutTruncation().WithoutPadding();
-            return new Side("Vivace", text => tokenizer.Encode(text).Length);
+            return new Side("Vivace", text => tokenizer.Encode(text).Ids.Length);
         }
         catch (NotSupportedException e)
         {

@@ -7,22 +7,25 @@ namespace Vivace.Tokenizers;
 /// </summary>
 public sealed class Encoding
 {
-    internal Encoding(int[] ids, int[] typeIds, int[] attentionMask, string[] tokens, (int Start, int End)[] offsets, int[] specialTokensMask)
+    private readonly TokenEntry[] _entries;
+    private int[]? _typeIds, _attentionMask, _specialTokensMask;
+    private string[]? _tokens;
+    private (int Start, int End)[]? _offsets;
+
+    /// <summary>Ids are made now; the other views on first use (most callers want ids only).</summary>
+    internal Encoding(TokenEntry[] entries)
     {
-        Ids = ids;
-        TypeIds = typeIds;
-        AttentionMask = attentionMask;
-        Tokens = tokens;
-        Offsets = offsets;
-        SpecialTokensMask = specialTokensMask;
+        _entries = entries;
+        Ids = new int[entries.Length];
+        for (int i = 0; i < entries.Length; i++) Ids[i] = entries[i].Id;
     }
 
     public int[] Ids { get; }
-    public int[] TypeIds { get; }
-    public int[] AttentionMask { get; }
-    public string[] Tokens { get; }
-    public (int Start, int End)[] Offsets { get; }
-    public int[] SpecialTokensMask { get; }
+    public int[] TypeIds => _typeIds ??= Array.ConvertAll(_entries, e => e.TypeId);
+    public int[] AttentionMask => _attentionMask ??= Array.ConvertAll(_entries, e => e.Padding ? 0 : 1);
+    public string[] Tokens => _tokens ??= Array.ConvertAll(_entries, e => e.Token);
+    public (int Start, int End)[] Offsets => _offsets ??= Array.ConvertAll(_entries, e => (e.Start, e.End));
+    public int[] SpecialTokensMask => _specialTokensMask ??= Array.ConvertAll(_entries, e => e.Special ? 1 : 0);
 
     public int Length => Ids.Length;
 

@@ -185,25 +185,5 @@ public sealed partial class Tokenizer
         return output;
     }
 
-    private static Encoding ToEncoding(List<TokenEntry> entries)
-    {
-        int n = entries.Count;
-        var ids = new int[n];
-        var typeIds = new int[n];
-        var mask = new int[n];
-        var tokens = new string[n];
-        var offsets = new (int, int)[n];
-        var special = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            var e = entries[i];
-            ids[i] = e.Id;
-            typeIds[i] = e.TypeId;
-            mask[i] = e.Padding ? 0 : 1;
-            tokens[i] = e.Token;
-            offsets[i] = (e.Start, e.End);
-            special[i] = e.Special ? 1 : 0;
-        }
-        return new Encoding(ids, typeIds, mask, tokens, offsets, special);
-    }
+    private static Encoding ToEncoding(List<TokenEntry> entries) => new(entries.ToArray());
 }
