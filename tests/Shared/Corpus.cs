@@ -45,10 +45,10 @@ internal static partial class Corpus
     {
         var lines = new List<string>();
         lines.AddRange(HardCases);
-        AddFiles(lines, Directory.Exists("/usr/share/common-licenses") ? Directory.GetFiles("/usr/share/common-licenses") : [], perFile: 60, maxTotal: 700);
-        AddFiles(lines, DocFiles(), perFile: 12, maxTotal: 1300);
-        AddFiles(lines, ManPages(), perFile: 10, maxTotal: 900);
-        AddLocales(lines, maxTotal: 700);
+        AddFiles(lines, Directory.Exists("/usr/share/common-licenses") ? Directory.GetFiles("/usr/share/common-licenses") : [], perFile: 80, maxTotal: 2500);
+        AddFiles(lines, DocFiles(), perFile: 30, maxTotal: 8000);
+        AddFiles(lines, ManPages(), perFile: 25, maxTotal: 10000);
+        AddLocales(lines, maxTotal: 3000);
         AddSharedInputs(lines);
         AddMutations(lines);
         return lines;
@@ -85,9 +85,9 @@ internal static partial class Corpus
         if (!Directory.Exists("/usr/share/man")) return [];
         // Translated pages first (accents, Cyrillic, ...), a few per language, then some English.
         var langs = Directory.GetDirectories("/usr/share/man").Where(d => !Path.GetFileName(d).StartsWith("man")).Order(StringComparer.Ordinal);
-        var translated = langs.SelectMany(l => Directory.EnumerateFiles(l, "*.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(6));
+        var translated = langs.SelectMany(l => Directory.EnumerateFiles(l, "*.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(40));
         var english = Directory.Exists("/usr/share/man/man1")
-            ? Directory.GetFiles("/usr/share/man/man1", "*.gz").Order(StringComparer.Ordinal).Take(20)
+            ? Directory.GetFiles("/usr/share/man/man1", "*.gz").Order(StringComparer.Ordinal).Take(150)
             : [];
         return translated.Concat(english);
     }

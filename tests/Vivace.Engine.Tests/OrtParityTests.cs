@@ -15,7 +15,9 @@ public class OrtParityTests(MiniLmFixture fixture) : IClassFixture<MiniLmFixture
     public void EmbeddingsMatchOnnxRuntimeOnEveryLine()
     {
         SentenceEmbedder embedder = fixture.Embedder;
-        IReadOnlyList<string> lines = Corpus.Lines.Where(l => l.Length > 0).Take(600).ToList();
+        // An even sample across the corpus, so every source (and script) is in it.
+        var all = Corpus.Lines.Where(l => l.Length > 0).ToList();
+        IReadOnlyList<string> lines = Enumerable.Range(0, Math.Min(600, all.Count)).Select(i => all[(int)((long)i * all.Count / Math.Min(600, all.Count))]).ToList();
         Assert.True(lines.Count >= 300, $"corpus too small: {lines.Count} lines");
 
         float[][] vivace = embedder.Embed(lines);
