@@ -22,38 +22,13 @@ public static class EmbedCommand
     public static int Run(string modelId, TextReader input, TextWriter output)
     {
         SentenceEmbedder embedder = SentenceEmbedder.Load(modelId);
-        var batch = new List<string>(LinesPerBatch);
-        int lineNumber = 0;
-        for (string? line; (line = input.ReadLine()) != null;)
-        {
-            lineNumber++;
-            if (line.Length == 0) continue;
-            batch.Add(ParseLine(line, lineNumber));
-            if (batch.Count == LinesPerBatch) Flush(embedder, batch, output);
-        }
-        Flush(embedder, batch, output);
+        foreach (List<string> chunk in JsonLines.ReadStringChunks(input, LinesPerBatch)) Flush(embedder, chunk, output);
         output.Flush();
         return 0;
     }
 
-    private static string ParseLine(string line, int lineNumber)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.ValueKind != JsonValueKind.String)
-                throw new InvalidInputException($"stdin line {lineNumber}: expected a JSON string, got {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}");
-            return doc.RootElement.GetString()!;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
-        }
-    }
-
     private static void Flush(SentenceEmbedder embedder, List<string> batch, TextWriter output)
     {
-        if (batch.Count == 0) return;
         float[][] vectors = embedder.Embed(batch);
         var buffer = new MemoryStream();
         foreach (float[] v in vectors)
@@ -67,6 +42,5 @@ public static class EmbedCommand
             }
             output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
         }
-        batch.Clear();
     }
 }

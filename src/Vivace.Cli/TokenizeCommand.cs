@@ -45,38 +45,13 @@ public static class TokenizeCommand
             throw new InvalidInputException($"'{tokenizerPath}' is not a usable tokenizer: {e.Message}");
         }
 
-        var chunk = new List<string>(LinesPerChunk);
-        int lineNumber = 0;
-        for (string? line; (line = input.ReadLine()) != null;)
-        {
-            lineNumber++;
-            if (line.Length == 0) continue;
-            chunk.Add(ParseLine(line, lineNumber));
-            if (chunk.Count == LinesPerChunk) Flush(tokenizer, addSpecialTokens, chunk, output);
-        }
-        Flush(tokenizer, addSpecialTokens, chunk, output);
+        foreach (List<string> chunk in JsonLines.ReadStringChunks(input, LinesPerChunk)) Flush(tokenizer, addSpecialTokens, chunk, output);
         output.Flush();
         return 0;
     }
 
-    private static string ParseLine(string line, int lineNumber)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.ValueKind != JsonValueKind.String)
-                throw new InvalidInputException($"stdin line {lineNumber}: expected a JSON string, got {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}");
-            return doc.RootElement.GetString()!;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"stdin line {lineNumber}: not valid JSON ({e.Message})");
-        }
-    }
-
     private static void Flush(Tokenizer tokenizer, bool addSpecialTokens, List<string> chunk, TextWriter output)
     {
-        if (chunk.Count == 0) return;
         var ids = new int[chunk.Count][];
         try
         {
@@ -104,6 +79,5 @@ public static class TokenizeCommand
             }
             output.WriteLine(sb.Append(']').ToString());
         }
-        chunk.Clear();
     }
 }

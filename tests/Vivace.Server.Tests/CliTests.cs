@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Vivace.Tests;
 
@@ -7,20 +6,7 @@ namespace Vivace.Server.Tests;
 /// <summary>The <c>vivace</c> command as a user runs it: a separate process, stdin in, stdout out, exit code.</summary>
 public class CliTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) Vivace(string stdin, params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "vivace.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "vivace did not exit");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int ExitCode, string Stdout, string Stderr) Vivace(string stdin, params string[] args) => VivaceProcess.Run(stdin, args);
 
     [Fact]
     public void EmbedPrintsOneNormalizedVectorPerLine()
