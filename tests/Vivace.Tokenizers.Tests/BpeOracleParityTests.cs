@@ -17,21 +17,7 @@ public class BpeOracleParityTests(ITestOutputHelper output)
     [MemberData(nameof(Files))]
     public void Ids_match_reference_on_corpus(string file)
     {
-        var tok = Load(file);
-        var lines = Lines();
-        Assert.True(lines.Count >= 3000, $"corpus too small: {lines.Count}");
-        var expected = Oracle.EncodeAll(Oracle.Path(file), lines);
-        int differing = 0;
-        var report = new StringBuilder();
-        for (int i = 0; i < lines.Count; i++)
-        {
-            var ours = tok.Encode(lines[i]).Ids;
-            if (ours.AsSpan().SequenceEqual(expected[i])) continue;
-            if (differing++ < 8)
-                report.AppendLine($"line {i} {OracleParityTests.Escape(lines[i])}\n  ref:  {string.Join(' ', expected[i])}\n  ours: {string.Join(' ', ours)}");
-        }
-        output.WriteLine($"{file}: {lines.Count} lines compared, {differing} differing");
-        Assert.True(differing == 0, $"{differing} of {lines.Count} lines differ:\n{report}");
+        Oracle.AssertSameIds(Load(file), Oracle.Path(file), Lines(), output);
     }
 
     [SkippableTheory]

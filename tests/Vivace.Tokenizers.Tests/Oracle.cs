@@ -51,5 +51,23 @@ internal static class Oracle
         }
     }
 
+    /// <summary>Asserts <paramref name="tok"/> gives the reference's ids for every line (the first differences in the message).</summary>
+    public static void AssertSameIds(Tokenizer tok, string path, IReadOnlyList<string> lines, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        Assert.True(lines.Count >= 3000, $"corpus too small: {lines.Count}");
+        var expected = EncodeAll(path, lines);
+        int differing = 0;
+        var report = new System.Text.StringBuilder();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var ours = tok.Encode(lines[i]).Ids;
+            if (ours.AsSpan().SequenceEqual(expected[i])) continue;
+            if (differing++ < 8)
+                report.AppendLine($"line {i} {OracleParityTests.Escape(lines[i])}\n  ref:  {string.Join(' ', expected[i])}\n  ours: {string.Join(' ', ours)}");
+        }
+        output.WriteLine($"{path}: {lines.Count} lines compared, {differing} differing");
+        Assert.True(differing == 0, $"{differing} of {lines.Count} lines differ:\n{report}");
+    }
+
     public static string Path(string relative) => SharedData.Require(["data", .. relative.Split('/')]);
 }
