@@ -13,6 +13,12 @@ internal sealed class WordPiece : IModel
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuations;
     private readonly int _maxFirst, _maxContinuation;
 
+    /// <summary>Words that split into several pieces (their search costs a lookup per candidate length), by text.
+    /// Bounded; a whole-vocabulary word needs one lookup and is never cached.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelToken[]> _splitWords = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelToken[]>.AlternateLookup<ReadOnlySpan<char>> _splitLookup;
+    private const int MaxCachedWords = 50_000, MaxCachedWordLength = 64;
+
     public WordPiece(Vocabulary vocab, string unkToken, string continuingSubwordPrefix = "##", int maxInputCharsPerWord = 100)
     {
         _vocab = vocab;
@@ -40,6 +46,7 @@ internal sealed class WordPiece : IModel
             _maxContinuation = _maxFirst;
         }
         _continuations = cont.GetAlternateLookup<ReadOnlySpan<char>>();
+        _splitLookup = _splitWords.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public string UnkToken { get; }
@@ -64,7 +71,28 @@ internal sealed class WordPiece : IModel
             return;
         }
 
+        if (n <= _maxFirst && _vocab.TryGetId(word, out int whole))
+        {
+            output.Add(new ModelToken(whole, 0, n));
+            return;
+        }
+        bool cacheable = n <= MaxCachedWordLength;
+        if (cacheable && _splitLookup.TryGetValue(word, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+
         int mark = output.Count;
+        SplitIntoPieces(word, output, mark);
+        if (cacheable && _splitWords.Count < MaxCachedWords)
+            _splitLookup.TryAdd(word, output.GetRange(mark, output.Count - mark).ToArray());
+    }
+
+    /// <summary>Greedy longest-match-first over <paramref name="word"/>; the whole word becomes unk when a position has no piece.</summary>
+    private void SplitIntoPieces(ReadOnlySpan<char> word, List<ModelToken> output, int mark)
+    {
+        int n = word.Length;
         int start = 0;
         while (start < n)
         {
