@@ -82,22 +82,28 @@ public sealed partial class Tokenizer
             splitters.Add(new SplitPreTokenizer(new OnigRegex(regex), DelimiterBehavior.Isolated, invert: false));
         splitters.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
 
+        return new Tokenizer(null, new SequencePreTokenizer(splitters), new Bpe(new Vocabulary(entries), merges),
+            GgufTemplate(gguf, tokens, addBosByDefault: false), new ByteLevelDecoder(),
+            new AddedVocabulary(specials, null), truncation: null, padding: null);
+    }
+
+    /// <summary>BOS before and EOS after each sequence, as tokenizer.ggml.add_bos_token / add_eos_token say.</summary>
+    private static TemplateProcessing GgufTemplate(GgufMetadata gguf, string[] tokens, bool addBosByDefault)
+    {
         var single = new List<TemplateProcessing.TemplatePiece>();
         var pair = new List<TemplateProcessing.TemplatePiece>();
-        void Special(string key, string flag, List<TemplateProcessing.TemplatePiece> into)
+        void Special(string key, string flag, bool fallback, List<TemplateProcessing.TemplatePiece> into)
         {
-            if ((gguf.GetBool(flag) ?? false) && gguf.GetInt(key) is long id && id >= 0 && id < tokens.Length)
+            if ((gguf.GetBool(flag) ?? fallback) && gguf.GetInt(key) is long id && id >= 0 && id < tokens.Length)
                 into.Add(new TemplateProcessing.TemplatePiece(-1, 0, [(int)id], [tokens[id]]));
         }
         foreach (var (list, seq) in new[] { (single, 0), (pair, 0), (pair, 1) })
         {
-            Special("tokenizer.ggml.bos_token_id", "tokenizer.ggml.add_bos_token", list);
+            Special("tokenizer.ggml.bos_token_id", "tokenizer.ggml.add_bos_token", addBosByDefault, list);
             list.Add(new TemplateProcessing.TemplatePiece(seq, seq, [], []));
-            Special("tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_eos_token", list);
+            Special("tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_eos_token", false, list);
         }
-        return new Tokenizer(null, new SequencePreTokenizer(splitters), new Bpe(new Vocabulary(entries), merges),
-            new TemplateProcessing(single.ToArray(), pair.ToArray()), new ByteLevelDecoder(),
-            new AddedVocabulary(specials, null), truncation: null, padding: null);
+        return new TemplateProcessing(single.ToArray(), pair.ToArray());
     }
 
     private static int TypeOf(int[]? types, int id) => types != null && id < types.Length ? types[id] : GgufNormal;
@@ -124,21 +130,8 @@ public sealed partial class Tokenizer
         int unk = (int)(gguf.GetInt("tokenizer.ggml.unknown_token_id") ?? 0);
         var model = new SentencePieceBpe(vocab, mergeScores, unk);
 
-        var single = new List<TemplateProcessing.TemplatePiece>();
-        var pair = new List<TemplateProcessing.TemplatePiece>();
-        void Special(string key, string flag, bool fallback, List<TemplateProcessing.TemplatePiece> into)
-        {
-            if ((gguf.GetBool(flag) ?? fallback) && gguf.GetInt(key) is long id && id >= 0 && id < tokens.Length)
-                into.Add(new TemplateProcessing.TemplatePiece(-1, 0, [(int)id], [tokens[id]]));
-        }
-        foreach (var (list, seq) in new[] { (single, 0), (pair, 0), (pair, 1) })
-        {
-            Special("tokenizer.ggml.bos_token_id", "tokenizer.ggml.add_bos_token", true, list);
-            list.Add(new TemplateProcessing.TemplatePiece(seq, seq, [], []));
-            Special("tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_eos_token", false, list);
-        }
         bool addSpacePrefix = gguf.GetBool("tokenizer.ggml.add_space_prefix") ?? true;
-        return new Tokenizer(null, new SpmSpacePreTokenizer(addSpacePrefix), model, new TemplateProcessing(single.ToArray(), pair.ToArray()),
+        return new Tokenizer(null, new SpmSpacePreTokenizer(addSpacePrefix), model, GgufTemplate(gguf, tokens, addBosByDefault: true),
             new SentencePieceDecoder(addSpacePrefix), new AddedVocabulary(specials, null), truncation: null, padding: null);
     }
 
