@@ -17,7 +17,7 @@ public sealed class SentenceEmbedder
     /// <summary>Tokens per forward pass: bounds activation memory for large requests.</summary>
     private const int TokenBudgetPerForward = 16384;
 
-    private readonly Tokenizer _tokenizer;
+    private readonly Tokenizer _tokenizer, _truncateRight, _truncateLeft;
 
     public SentenceEmbedder(string modelId, string directory, Tokenizer tokenizer, SentenceTransformer model)
     {
@@ -26,8 +26,10 @@ public sealed class SentenceEmbedder
         Model = model;
         int maxPositions = model.Encoder.MaxPositions;
         MaxInputTokens = Math.Min(model.Config.MaxSeqLength ?? tokenizer.Truncation?.MaxLength ?? maxPositions, maxPositions);
-        // Ragged batches need no padding; truncation is applied per request.
+        // Ragged batches need no padding.
         _tokenizer = tokenizer.WithoutPadding().WithoutTruncation();
+        _truncateRight = _tokenizer.WithTruncation(MaxInputTokens, TruncationStrategy.LongestFirst, TruncationDirection.Right);
+        _truncateLeft = _tokenizer.WithTruncation(MaxInputTokens, TruncationStrategy.LongestFirst, TruncationDirection.Left);
     }
 
     /// <summary>Loads a model by id (a packaged model such as sentence-transformers/all-MiniLM-L6-v2) or directory.</summary>
@@ -55,12 +57,13 @@ public sealed class SentenceEmbedder
     {
         ArgumentNullException.ThrowIfNull(text);
         options ??= EmbedOptions.Default;
-        Encoding full = _tokenizer.Encode(text);
-        if (full.Length <= MaxInputTokens) return full;
-        if (!options.Truncate)
+        // One pass: the truncating tokenizer reports what it cut in Overflowing.
+        Tokenizer tokenizer = options.TruncationDirection == TruncationDirection.Left ? _truncateLeft : _truncateRight;
+        Encoding encoding = tokenizer.Encode(text);
+        if (encoding.Overflowing.Count > 0 && !options.Truncate)
             throw new InvalidInputException(
-                $"input has {full.Length} tokens, more than the model's maximum of {MaxInputTokens}; send truncate=true to cut it", tooLong: true);
-        return _tokenizer.WithTruncation(MaxInputTokens, TruncationStrategy.LongestFirst, options.TruncationDirection).Encode(text);
+                $"input is longer than the model's maximum of {MaxInputTokens} tokens; send truncate=true to cut it", tooLong: true);
+        return encoding;
     }
 
     /// <summary>One vector per text.</summary>
