@@ -81,10 +81,10 @@ public static class TokenizersBenchmark
         long lineBytes, long docBytes, TimeSpan budget)
     {
         var result = new Dictionary<string, (double, double)>();
-        string? only = Environment.GetEnvironmentVariable("VIVACE_BENCH_ONLY"); // e.g. "Vivace", to profile one side
+        string[]? only = Environment.GetEnvironmentVariable("VIVACE_BENCH_ONLY")?.Split(','); // e.g. "Vivace", to profile one side
         foreach (Side side in sides)
         {
-            if (only != null && side.Name != only) continue;
+            if (only != null && !only.Contains(side.Name)) continue;
             if (side.CountTokens("warm up") < 0) { result[side.Name] = (double.NaN, double.NaN); Console.WriteLine($"| {title} | {side.Name} | n/a | n/a | n/a | n/a |"); continue; }
             (double lineSeconds, long lineTokens) = Time(side, lines, budget);
             (double docSeconds, long docTokens) = Time(side, documents, budget);

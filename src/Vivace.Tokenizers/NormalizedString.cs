@@ -25,6 +25,12 @@ internal sealed class NormalizedString
 
     public ReadOnlySpan<char> Normalized => _chars.AsSpan(0, _length);
 
+    /// <summary>
+    /// Whether alignments are kept. Off for an ids-only encode (nothing asks for offsets): the normalizers then
+    /// write characters only, and <see cref="OriginalRange"/> must not be called. Set before <see cref="Reset"/>.
+    /// </summary>
+    public bool TrackAlignment { get; set; } = true;
+
     /// <summary>Resets to <paramref name="original"/>[<paramref name="start"/>..<paramref name="end"/>], unnormalized.
     /// Lone surrogates become U+FFFD (what the UTF-8 text the reference implementation sees holds).</summary>
     public void Reset(string original, int start, int end)
@@ -33,21 +39,25 @@ internal sealed class NormalizedString
         int n = end - start;
         Ensure(ref _chars, ref _starts, ref _ends, n);
         var src = original.AsSpan(start, n);
-        for (int i = 0; i < n; i++)
+        var dst = _chars.AsSpan(0, n);
+        src.CopyTo(dst);
+        // Surrogates are rare: find them with a vectorized search, then check each one's pairing.
+        for (int i = dst.IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < n; i++)
         {
             char c = src[i];
-            if (char.IsSurrogate(c))
-            {
-                bool paired = char.IsHighSurrogate(c)
-                    ? i + 1 < n && char.IsLowSurrogate(src[i + 1])
-                    : i > 0 && char.IsHighSurrogate(src[i - 1]);
-                if (!paired) c = '\uFFFD';
-            }
-            _chars[i] = c;
+            if (!char.IsSurrogate(c)) continue;
+            bool paired = char.IsHighSurrogate(c)
+                ? i + 1 < n && char.IsLowSurrogate(src[i + 1])
+                : i > 0 && char.IsHighSurrogate(src[i - 1]);
+            if (!paired) dst[i] = '\uFFFD';
+        }
+        _length = n;
+        if (!TrackAlignment) return;
+        for (int i = 0; i < n; i++)
+        {
             _starts[i] = start + i;
             _ends[i] = start + i + 1;
         }
-        _length = n;
     }
 
     /// <summary>Resets to normalized units [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="source"/>,
@@ -57,15 +67,18 @@ internal sealed class NormalizedString
         Original = source.Original;
         int n = end - start;
         Ensure(ref _chars, ref _starts, ref _ends, n);
+        TrackAlignment = source.TrackAlignment;
         Array.Copy(source._chars, start, _chars, 0, n);
+        _length = n;
+        if (!TrackAlignment) return;
         Array.Copy(source._starts, start, _starts, 0, n);
         Array.Copy(source._ends, start, _ends, 0, n);
-        _length = n;
     }
 
     /// <summary>Original range covered by normalized code units [<paramref name="start"/>, <paramref name="end"/>).</summary>
     public (int Start, int End) OriginalRange(int start, int end)
     {
+        if (!TrackAlignment) throw new InvalidOperationException("Alignments are not tracked in this encode.");
         if (end <= start)
         {
             int at = start < _length ? _starts[start] : _length > 0 ? _ends[_length - 1] : 0;
@@ -88,10 +101,24 @@ internal sealed class NormalizedString
     }
 
     /// <summary>Appends <paramref name="c"/> aligned like current normalized unit <paramref name="from"/>.</summary>
-    public void Emit(char c, int from) => EmitAligned(c, _starts[from], _ends[from]);
+    public void Emit(char c, int from)
+    {
+        if (TrackAlignment) EmitAligned(c, _starts[from], _ends[from]);
+        else EmitChar(c);
+    }
 
     /// <summary>Appends <paramref name="c"/> aligned to the original range of units [from, from + count).</summary>
-    public void Emit(char c, int from, int count) => EmitAligned(c, _starts[from], _ends[from + count - 1]);
+    public void Emit(char c, int from, int count)
+    {
+        if (TrackAlignment) EmitAligned(c, _starts[from], _ends[from + count - 1]);
+        else EmitChar(c);
+    }
+
+    private void EmitChar(char c)
+    {
+        if (_nLength == _nChars.Length) Grow(ref _nChars, ref _nStarts, ref _nEnds, _nLength + 1);
+        _nChars[_nLength++] = c;
+    }
 
     private void EmitAligned(char c, int alignStart, int alignEnd)
     {
@@ -113,8 +140,11 @@ internal sealed class NormalizedString
         if (_nLength + count > _nChars.Length) Grow(ref _nChars, ref _nStarts, ref _nEnds, _nLength + count);
         Span<char> destination = _nChars.AsSpan(_nLength, count);
         _chars.AsSpan(from, count).CopyTo(destination);
-        _starts.AsSpan(from, count).CopyTo(_nStarts.AsSpan(_nLength, count));
-        _ends.AsSpan(from, count).CopyTo(_nEnds.AsSpan(_nLength, count));
+        if (TrackAlignment)
+        {
+            _starts.AsSpan(from, count).CopyTo(_nStarts.AsSpan(_nLength, count));
+            _ends.AsSpan(from, count).CopyTo(_nEnds.AsSpan(_nLength, count));
+        }
         if (lowerAscii) System.Text.Ascii.ToLowerInPlace(destination, out _);
         _nLength += count;
     }
@@ -131,6 +161,7 @@ internal sealed class NormalizedString
     public void SwapUnits(int i, int j)
     {
         (_chars[i], _chars[j]) = (_chars[j], _chars[i]);
+        if (!TrackAlignment) return;
         (_starts[i], _starts[j]) = (_starts[j], _starts[i]);
         (_ends[i], _ends[j]) = (_ends[j], _ends[i]);
     }

@@ -18,13 +18,47 @@ public sealed partial class Tokenizer
         public readonly List<ModelToken> ModelTokens = [];
         /// <summary>The sequences of the encode in progress, and its post-processed tokens (see EncodeEntries).</summary>
         public readonly List<TokenEntry> First = [], Second = [], Output = [];
+        /// <summary>The sequence of an ids-only encode.</summary>
+        public readonly List<int> Ids = [];
 
         [ThreadStatic] private static Scratch? t_instance;
 
         public static Scratch Get() => t_instance ??= new Scratch();
     }
 
-    private void EncodeSequence(string text, List<TokenEntry> output)
+    /// <summary>Where one sequence's tokens go: entries with offsets and token strings, or ids alone. A struct
+    /// type argument, so each pipeline is compiled for its sink and the ids path skips offset work entirely.</summary>
+    private interface ITokenSink
+    {
+        static abstract bool WantsOffsets { get; }
+
+        /// <summary>A token of the model or an added token, with original offsets (only when <see cref="WantsOffsets"/>).</summary>
+        void Add(in TokenEntry entry);
+
+        void Add(int id);
+
+        void AddIds(ReadOnlySpan<int> ids);
+    }
+
+    private readonly struct EntrySink(List<TokenEntry> entries) : ITokenSink
+    {
+        public static bool WantsOffsets => true;
+        public void Add(in TokenEntry entry) => entries.Add(entry);
+        public void Add(int id) => throw new InvalidOperationException("An entry sink takes entries.");
+        public void AddIds(ReadOnlySpan<int> ids) => throw new InvalidOperationException("An entry sink takes entries.");
+    }
+
+    private readonly struct IdSink(List<int> ids) : ITokenSink
+    {
+        public static bool WantsOffsets => false;
+        public void Add(in TokenEntry entry) => ids.Add(entry.Id);
+        public void Add(int id) => ids.Add(id);
+        public void AddIds(ReadOnlySpan<int> span) => ids.AddRange(span);
+    }
+
+    private void EncodeSequence(string text, List<TokenEntry> output) => EncodeSequence(text, new EntrySink(output));
+
+    private void EncodeSequence<TSink>(string text, TSink sink) where TSink : struct, ITokenSink
     {
         var scratch = Scratch.Get();
         var matches = scratch.RawMatches;
@@ -34,23 +68,30 @@ public sealed partial class Tokenizer
         int pos = 0;
         foreach (var m in matches)
         {
-            if (m.Start > pos) EncodePlain(text, pos, m.Start, scratch, output);
-            output.Add(new TokenEntry(m.Token.Id, m.Token.Content, m.Start, m.End, 0, false));
+            if (m.Start > pos) EncodePlain(text, pos, m.Start, scratch, sink);
+            AddAdded(sink, m.Token, m.Start, m.End);
             pos = m.End;
         }
-        if (pos < text.Length) EncodePlain(text, pos, text.Length, scratch, output);
+        if (pos < text.Length) EncodePlain(text, pos, text.Length, scratch, sink);
+    }
+
+    private static void AddAdded<TSink>(TSink sink, AddedToken token, int start, int end) where TSink : struct, ITokenSink
+    {
+        if (TSink.WantsOffsets) sink.Add(new TokenEntry(token.Id, token.Content, start, end, 0, false));
+        else sink.Add(token.Id);
     }
 
     /// <summary>Text without raw added tokens: normalize, then split out normalized added tokens, then words.</summary>
-    private void EncodePlain(string text, int start, int end, Scratch scratch, List<TokenEntry> output)
+    private void EncodePlain<TSink>(string text, int start, int end, Scratch scratch, TSink sink) where TSink : struct, ITokenSink
     {
         var ns = scratch.Normalized;
+        ns.TrackAlignment = TSink.WantsOffsets || _alignmentNeeded;
         ns.Reset(text, start, end);
         _normalizer?.Normalize(ns);
 
         if (_added.Normalized.IsEmpty)
         {
-            EncodeWords(ns, 0, ns.Length, scratch, output);
+            EncodeWords(ns, 0, ns.Length, scratch, sink);
             return;
         }
         var matches = scratch.NormalizedMatches;
@@ -59,15 +100,19 @@ public sealed partial class Tokenizer
         int pos = 0;
         foreach (var m in matches)
         {
-            if (m.Start > pos) EncodeWords(ns, pos, m.Start, scratch, output);
-            var (os, oe) = ns.OriginalRange(m.Start, m.End);
-            output.Add(new TokenEntry(m.Token.Id, m.Token.Content, os, oe, 0, false));
+            if (m.Start > pos) EncodeWords(ns, pos, m.Start, scratch, sink);
+            if (TSink.WantsOffsets)
+            {
+                var (os, oe) = ns.OriginalRange(m.Start, m.End);
+                AddAdded(sink, m.Token, os, oe);
+            }
+            else sink.Add(m.Token.Id);
             pos = m.End;
         }
-        if (pos < ns.Length) EncodeWords(ns, pos, ns.Length, scratch, output);
+        if (pos < ns.Length) EncodeWords(ns, pos, ns.Length, scratch, sink);
     }
 
-    private void EncodeWords(NormalizedString ns, int start, int end, Scratch scratch, List<TokenEntry> output)
+    private void EncodeWords<TSink>(NormalizedString ns, int start, int end, Scratch scratch, TSink sink) where TSink : struct, ITokenSink
     {
         var pieces = scratch.Pieces;
         pieces.Clear();
@@ -82,22 +127,21 @@ public sealed partial class Tokenizer
         }
         else if (_preTokenizer != null) _preTokenizer.Split(ns.Normalized, new Piece(start, end), pieces);
         else if (end > start) pieces.Add(new Piece(start, end));
-        var text = ns.Normalized;
 
         var tokens = scratch.ModelTokens;
         foreach (var piece in pieces)
         {
-            if (_byteLevel)
+            if (!TSink.WantsOffsets) EncodePieceIds(ns.Normalized, piece, tokens, sink);
+            else if (_byteLevel) EncodeByteLevelPiece(ns, piece, tokens, sink);
+            else
             {
-                EncodeByteLevelPiece(ns, piece, tokens, output);
-                continue;
-            }
-            tokens.Clear();
-            _model.Tokenize(text[piece.Start..piece.End], tokens);
-            foreach (var t in tokens)
-            {
-                var (os, oe) = ns.OriginalRange(piece.Start + t.Start, piece.Start + t.End);
-                output.Add(new TokenEntry(t.Id, _model.IdToToken(t.Id) ?? "", os, oe, 0, false));
+                tokens.Clear();
+                _model.Tokenize(ns.Normalized[piece.Start..piece.End], tokens);
+                foreach (var t in tokens)
+                {
+                    var (os, oe) = ns.OriginalRange(piece.Start + t.Start, piece.Start + t.End);
+                    sink.Add(new TokenEntry(t.Id, _model.IdToToken(t.Id) ?? "", os, oe, 0, false));
+                }
             }
         }
     }

@@ -38,6 +38,10 @@ public sealed partial class Tokenizer
         Truncation = truncation;
         Padding = padding;
         VocabSize = _model.VocabSize + _added.Tokens.Count(t => _model.TokenToId(t.Content) is null);
+        _wordIds = WordIdCacheFor(model);
+        _alignmentNeeded = NeedsAlignment(preTokenizer);
+        _singleWithSpecial = SingleLayout(addSpecialTokens: true);
+        _singlePlain = SingleLayout(addSpecialTokens: false);
     }
 
     /// <summary>Truncation applied by every encode call, or null.</summary>
