@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace Vivace.Tokenizers;
 
@@ -11,7 +10,7 @@ namespace Vivace.Tokenizers;
 /// Open addressing over a fixed power-of-two table of immutable entries. Readers never lock: a slot is null or
 /// holds a complete entry, published by one compare-and-swap. Bounded in entries and word length, and probing
 /// stops after <see cref="MaxProbes"/> slots, so colliding input (adversarial or not) costs a miss, never a
-/// long scan. Words are hashed with a fast multiplicative hash of 4 chars at a time, seeded per instance.
+/// long scan. Words are hashed with <see cref="TextHash"/>.
 /// </para>
 /// </summary>
 internal sealed class WordIdCache
@@ -30,7 +29,7 @@ internal sealed class WordIdCache
     private readonly Entry?[] _slots;
     private readonly int _mask;
     private readonly int _maxEntries;
-    private readonly ulong _seed = (ulong)Random.Shared.NextInt64() | 1;
+    private readonly ulong _seed = TextHash.NewSeed();
     private int _count;
 
     /// <param name="maxEntries">Entries kept at most; the table has at least twice as many slots.</param>
@@ -90,17 +89,6 @@ internal sealed class WordIdCache
         }
     }
 
-    /// <summary>Multiply-xorshift over 64-bit blocks (4 chars), then the 0–3 chars left; the length and flag
-    /// are mixed in first so "a" and "a\0" or a flagged twin never share a chain by construction.</summary>
-    private uint Hash(ReadOnlySpan<char> word, bool prefixSpace)
-    {
-        const ulong K = 0x9E3779B97F4A7C15;
-        ulong h = _seed ^ ((ulong)word.Length << 1 | (prefixSpace ? 1UL : 0UL)) * K;
-        var blocks = MemoryMarshal.Cast<char, ulong>(word);
-        foreach (ulong b in blocks) h = BitOperations.RotateLeft((h ^ b) * K, 31);
-        for (int i = blocks.Length * 4; i < word.Length; i++) h = BitOperations.RotateLeft((h ^ word[i]) * K, 31);
-        h ^= h >> 32;
-        h *= K;
-        return (uint)(h >> 32);
-    }
+    /// <summary>The flag selects one of two seeds, so a word and its prefix-space twin hash apart.</summary>
+    private uint Hash(ReadOnlySpan<char> word, bool prefixSpace) => TextHash.Of(word, prefixSpace ? ~_seed : _seed);
 }

@@ -10,7 +10,7 @@ namespace Vivace.Tokenizers.Models;
 internal sealed class WordPiece : IModel
 {
     private readonly Vocabulary _vocab;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuations;
+    private readonly TokenTable _continuations;
     private readonly int _maxFirst, _maxContinuation;
 
     /// <summary>Words that split into several pieces (their search costs a lookup per candidate length), by text.
@@ -45,7 +45,7 @@ internal sealed class WordPiece : IModel
             foreach (var (token, id) in vocab.Entries) cont[token] = id;
             _maxContinuation = _maxFirst;
         }
-        _continuations = cont.GetAlternateLookup<ReadOnlySpan<char>>();
+        _continuations = new TokenTable(cont);
         _splitLookup = _splitWords.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -104,7 +104,7 @@ internal sealed class WordPiece : IModel
                 // Never cut a surrogate pair.
                 if (end < n && char.IsLowSurrogate(word[end]) && char.IsHighSurrogate(word[end - 1])) continue;
                 var candidate = word[start..end];
-                if (first ? _vocab.TryGetId(candidate, out found) : _continuations.TryGetValue(candidate, out found)) break;
+                if (first ? _vocab.TryGetId(candidate, out found) : _continuations.TryGetId(candidate, out found)) break;
                 found = -1;
             }
             if (found < 0)

@@ -44,7 +44,7 @@ internal static class ByteLevelTable
 /// </summary>
 internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : IPreTokenizer
 {
-    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+    public const string Gpt2Pattern = Gpt2PatternSplitter.Pattern;
 
     private static readonly Lazy<OnigRegex> s_regex = new(() => new OnigRegex(Gpt2Pattern));
 

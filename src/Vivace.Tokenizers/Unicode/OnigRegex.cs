@@ -17,10 +17,18 @@ internal sealed class OnigRegex
 {
     private readonly Regex _regex;
 
-    public OnigRegex(string pattern)
+    /// <summary>A hand-written matcher giving the same matches, for the patterns real models use most.</summary>
+    private readonly SpanMatcher? _handWritten;
+
+    internal delegate void SpanMatcher(ReadOnlySpan<char> text, List<(int Start, int End)> output);
+
+    /// <param name="handWritten">Use a hand-written matcher where one exists for <paramref name="pattern"/>
+    /// (off only for the tests that compare the two).</param>
+    public OnigRegex(string pattern, bool handWritten = true)
     {
         Pattern = pattern;
         _regex = new Regex(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Multiline | RegexOptions.Compiled);
+        if (handWritten && pattern == Gpt2PatternSplitter.Pattern) _handWritten = Gpt2PatternSplitter.Matches;
     }
 
     public string Pattern { get; }
@@ -45,6 +53,11 @@ internal sealed class OnigRegex
     /// <summary>Appends the [start, end) of every match in <paramref name="text"/> (positions in its UTF-16 units).</summary>
     public void Matches(ReadOnlySpan<char> text, List<(int Start, int End)> output)
     {
+        if (_handWritten != null)
+        {
+            _handWritten(text, output);
+            return;
+        }
         if (_literal is { } lit)
         {
             for (int pos = 0; pos <= text.Length - lit.Length;)
