@@ -97,7 +97,7 @@ public sealed partial class Tokenizer
     {
         var word = text[piece.Start..piece.End];
         var cache = _wordIds;
-        if (cache != null && cache.TryGet(word, piece.PrefixSpace, out int[] known))
+        if (cache != null && cache.TryGet(word, piece.PrefixSpace, out ReadOnlySpan<int> known))
         {
             sink.AddIds(known);
             return;
