@@ -42,7 +42,7 @@ internal sealed class NormalizedString
         var dst = _chars.AsSpan(0, n);
         src.CopyTo(dst);
         // Surrogates are rare: find them with a vectorized search, then check each one's pairing.
-        for (int i = dst.IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < n; i++)
+        for (int i = src.IndexOfAny(Unicode.CharClass.Surrogates); i >= 0 && i < n; i++)
         {
             char c = src[i];
             if (!char.IsSurrogate(c)) continue;

@@ -96,6 +96,11 @@ public sealed partial class Tokenizer
     private void EncodePieceIds<TSink>(ReadOnlySpan<char> text, Piece piece, List<ModelToken> tokens, TSink sink) where TSink : struct, ITokenSink
     {
         var word = text[piece.Start..piece.End];
+        if (_wordPiece != null && _wordPiece.TryWholeWord(word, out int whole))
+        {
+            sink.Add(whole);
+            return;
+        }
         var cache = _wordIds;
         if (cache != null && cache.TryGet(word, piece.PrefixSpace, out ReadOnlySpan<int> known))
         {

@@ -14,6 +14,9 @@ public sealed partial class Tokenizer
     /// WordPiece's whole-word hit is already one lookup (and it caches its split words itself).</summary>
     private readonly WordIdCache? _wordIds;
 
+    /// <summary>The model when it is WordPiece, for the whole-word shortcut.</summary>
+    private readonly WordPiece? _wordPiece;
+
     /// <summary>Whether a component reads alignments even when no offsets are asked for (Metaspace's
     /// prepend_scheme "first" asks whether a piece starts the input).</summary>
     private readonly bool _alignmentNeeded;

@@ -39,6 +39,7 @@ public sealed partial class Tokenizer
         Padding = padding;
         VocabSize = _model.VocabSize + _added.Tokens.Count(t => _model.TokenToId(t.Content) is null);
         _wordIds = WordIdCacheFor(model);
+        _wordPiece = model as WordPiece;
         _alignmentNeeded = NeedsAlignment(preTokenizer);
         _singleWithSpecial = SingleLayout(addSpecialTokens: true);
         _singlePlain = SingleLayout(addSpecialTokens: false);

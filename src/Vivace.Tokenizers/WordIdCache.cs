@@ -63,7 +63,7 @@ internal sealed class WordIdCache
             var arena = Volatile.Read(ref _arena);
             int offset = (int)(uint)v;
             int header = arena[offset];
-            if ((header & 0xFFFF) != key || !Chars(arena, offset, word.Length).SequenceEqual(word)) continue;
+            if ((header & 0xFFFF) != key || !TextHash.SameText(Chars(arena, offset, word.Length), word)) continue;
             ids = arena.AsSpan(offset + 1 + (word.Length + 1) / 2, header >>> 16);
             return true;
         }

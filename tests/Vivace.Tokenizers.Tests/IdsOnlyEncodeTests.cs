@@ -71,3 +71,31 @@ public class IdsOnlyEncodeTests(ITestOutputHelper output)
         for (int i = 0; i < lines.Count; i++) Assert.Equal(expected[i], got[i]);
     }
 }
+
+/// <summary>Steady state: an ids-only encode allocates its result array and nothing per token.</summary>
+public class IdsOnlyAllocationTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Files() => new(
+        [Oracle.WordPieceFiles[0], Oracle.UnigramFiles[0], BpeTestFiles.Gpt2, BpeTestFiles.Llama2, BpeTestFiles.Roberta]);
+
+    [SkippableTheory]
+    [MemberData(nameof(Files))]
+    public void Allocates_only_the_result(string file)
+    {
+        var tok = BpeTestFiles.Load(file).WithoutTruncation().WithoutPadding();
+        var lines = Corpus.Lines.Take(2000).ToList();
+        for (int pass = 0; pass < 2; pass++) foreach (string line in lines) tok.EncodeToIds(line); // fill caches, grow scratch
+
+        long resultBytes = 0, tokens = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (string line in lines)
+        {
+            int n = tok.EncodeToIds(line).Length;
+            tokens += n;
+            resultBytes += 24 + 4L * ((n + 1) & ~1); // int[] object: header + length, payload padded to 8 bytes
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine($"{file}: {lines.Count} lines, {tokens} tokens, {allocated} bytes allocated, results {resultBytes}");
+        Assert.True(allocated <= resultBytes, $"{allocated - resultBytes} bytes beyond the {lines.Count} result arrays ({tokens} tokens)");
+    }
+}

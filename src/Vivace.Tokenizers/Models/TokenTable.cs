@@ -61,7 +61,7 @@ internal sealed class TokenTable
         {
             ref readonly Slot s = ref slots[slot];
             if (s.Id < 0) break;
-            if (s.Hash == hash && s.Length == token.Length && _pool.AsSpan(s.Offset, s.Length).SequenceEqual(token))
+            if (s.Hash == hash && s.Length == token.Length && TextHash.SameText(_pool.AsSpan(s.Offset, s.Length), token))
             {
                 id = s.Id;
                 return true;

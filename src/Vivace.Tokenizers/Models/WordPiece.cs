@@ -61,6 +61,14 @@ internal sealed class WordPiece : IModel
 
     public string? IdToToken(int id) => _vocab.GetToken(id);
 
+    /// <summary>The id of a word that is one vocabulary entry (what most words of real text are), or false:
+    /// the ids-only path's shortcut past <see cref="Tokenize"/>.</summary>
+    public bool TryWholeWord(ReadOnlySpan<char> word, out int id)
+    {
+        id = -1;
+        return word.Length <= _maxFirst && word.Length <= MaxInputCharsPerWord && _vocab.TryGetId(word, out id);
+    }
+
     public void Tokenize(ReadOnlySpan<char> word, List<ModelToken> output)
     {
         int n = word.Length;

@@ -18,9 +18,11 @@ internal sealed class PrecompiledNormalizer : INormalizer
     private readonly byte[] _normalized;
     private readonly string?[] _bmp = new string?[0x10000];
     private readonly ConcurrentDictionary<int, string> _strings = new();
+    private readonly Func<int, string> _readString; // one delegate, not one per lookup
 
     public PrecompiledNormalizer(byte[] charsmap)
     {
+        _readString = ReadString;
         if (charsmap.Length == 0)
         {
             _trie = [];
@@ -75,7 +77,7 @@ internal sealed class PrecompiledNormalizer : INormalizer
             {
                 if (pos >= a.Length) return null;
                 int value = (int)(a[pos] & 0x7FFFFFFF);
-                return _strings.GetOrAdd(value, ReadString);
+                return _strings.GetOrAdd(value, _readString);
             }
         }
         return null;

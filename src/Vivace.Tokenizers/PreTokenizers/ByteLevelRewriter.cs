@@ -15,7 +15,7 @@ internal sealed class ByteLevelRewriter(ByteLevelPreTokenizer byteLevel) : IRewr
 
     public void Rewrite(NormalizedString text, List<Piece> pieces)
     {
-        var split = new List<Piece>(pieces.Count * 2);
+        var split = PieceBuffers.Rent();
         foreach (var piece in pieces) ByteLevel.Split(text.Normalized, piece, split);
 
         var source = text.Normalized;
@@ -47,5 +47,6 @@ internal sealed class ByteLevelRewriter(ByteLevelPreTokenizer byteLevel) : IRewr
             if (written > start) pieces.Add(new Piece(start, written));
         }
         text.EndRewrite();
+        PieceBuffers.Return(split);
     }
 }

@@ -15,14 +15,15 @@ internal interface IRewritingPreTokenizer : IPreTokenizer
 /// rewrite the text, in order.</summary>
 internal sealed class RewritingSequencePreTokenizer(IReadOnlyList<IPreTokenizer> preTokenizers) : IRewritingPreTokenizer
 {
-    public IReadOnlyList<IPreTokenizer> PreTokenizers { get; } = preTokenizers;
+    /// <summary>An array, so the per-encode loops over it allocate no enumerator.</summary>
+    public IPreTokenizer[] PreTokenizers { get; } = [.. preTokenizers];
 
     public void Split(ReadOnlySpan<char> text, Piece piece, List<Piece> output) =>
         throw new InvalidOperationException("A rewriting pre-tokenizer runs through Rewrite.");
 
     public void Rewrite(NormalizedString text, List<Piece> pieces)
     {
-        var next = new List<Piece>();
+        var next = PieceBuffers.Rent();
         foreach (var p in PreTokenizers)
         {
             if (p is IRewritingPreTokenizer r) { r.Rewrite(text, pieces); continue; }
@@ -32,6 +33,7 @@ internal sealed class RewritingSequencePreTokenizer(IReadOnlyList<IPreTokenizer>
             pieces.Clear();
             pieces.AddRange(next);
         }
+        PieceBuffers.Return(next);
     }
 
     /// <summary>Sequence for the factory: rewriting when any member rewrites.</summary>

@@ -15,6 +15,10 @@ internal sealed class MetaspacePreTokenizer(string replacement, PrependScheme pr
     public PrependScheme PrependScheme { get; } = prependScheme;
     public bool SplitPieces { get; } = split;
 
+    private readonly Func<int, bool> _isReplacement = Is(char.ConvertToUtf32(replacement, 0)); // made once, not per call
+
+    private static Func<int, bool> Is(int codePoint) => cp => cp == codePoint;
+
     public void Split(ReadOnlySpan<char> text, Piece piece, List<Piece> output) =>
         throw new InvalidOperationException("Metaspace runs through Rewrite.");
 
@@ -59,9 +63,8 @@ internal sealed class MetaspacePreTokenizer(string replacement, PrependScheme pr
             return;
         }
         var s = text.Normalized;
-        int repCp = char.ConvertToUtf32(rep, 0);
         foreach (var p in rewritten)
-            PieceSplitter.Split(s, p, cp => cp == repCp, DelimiterBehavior.MergedWithNext, pieces);
+            PieceSplitter.Split(s, p, _isReplacement, DelimiterBehavior.MergedWithNext, pieces);
     }
 
     public static MetaspacePreTokenizer FromJson(JsonElement e)

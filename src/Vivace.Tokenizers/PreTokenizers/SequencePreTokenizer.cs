@@ -3,12 +3,14 @@ namespace Vivace.Tokenizers.PreTokenizers;
 /// <summary>Applies pre-tokenizers in order, each to every piece the previous one produced ("Sequence").</summary>
 internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> preTokenizers) : IPreTokenizer
 {
-    public IReadOnlyList<IPreTokenizer> PreTokenizers { get; } = preTokenizers;
+    /// <summary>An array, so the per-encode loops over it allocate no enumerator.</summary>
+    public IPreTokenizer[] PreTokenizers { get; } = [.. preTokenizers];
 
     public void Split(ReadOnlySpan<char> text, Piece piece, List<Piece> output)
     {
-        var current = new List<Piece> { piece };
-        var next = new List<Piece>();
+        var current = PieceBuffers.Rent();
+        var next = PieceBuffers.Rent();
+        current.Add(piece);
         foreach (var p in PreTokenizers)
         {
             next.Clear();
@@ -16,5 +18,7 @@ internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> preToken
             (current, next) = (next, current);
         }
         output.AddRange(current);
+        PieceBuffers.Return(next);
+        PieceBuffers.Return(current);
     }
 }

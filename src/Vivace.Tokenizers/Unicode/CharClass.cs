@@ -79,6 +79,11 @@ internal static class CharClass
             or (>= 0x2A700 and <= 0x2B73F) or (>= 0x2B740 and <= 0x2B81F) or (>= 0x2B920 and <= 0x2CEAF)
             or (>= 0xF900 and <= 0xFAFF) or (>= 0x2F800 and <= 0x2FA1F);
 
+    /// <summary>U+D800..U+DFFF, for a vectorized "any surrogate here?" (MemoryExtensions.IndexOfAnyInRange&lt;char&gt;
+    /// allocates on every call in .NET 10; a SearchValues search does not).</summary>
+    public static readonly System.Buffers.SearchValues<char> Surrogates =
+        System.Buffers.SearchValues.Create(Enumerable.Range(0xD800, 0x800).Select(c => (char)c).ToArray());
+
     private static F Get(int cp) => (uint)cp < 0x10000 ? Bmp[cp] : Classify(cp);
 
     /// <summary>Rust char::is_whitespace.</summary>

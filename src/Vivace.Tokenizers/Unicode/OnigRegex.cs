@@ -69,7 +69,7 @@ internal sealed class OnigRegex
             }
             return;
         }
-        if (text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
+        if (text.IndexOfAny(CharClass.Surrogates) < 0)
         {
             foreach (var m in _regex.EnumerateMatches(text)) output.Add((m.Index, m.Index + m.Length));
             return;
