@@ -17,6 +17,14 @@ internal sealed class OnigRegex
 {
     private readonly Regex _regex;
 
+    /// <summary>
+    /// Nothing in the pattern can match half of a surrogate pair (no category, no negated class, no "."): it is
+    /// then matched on the UTF-16 text itself, each supplementary literal or range written as the surrogate pairs
+    /// it covers, which is exact. deepseek's letter class holds 𐐀-𐑏 and more; its CJK class [ࠀ-一] would take
+    /// a category stand-in of an emoji for a member. Other patterns run on category stand-ins (see Matches).
+    /// </summary>
+    private readonly bool _utf16;
+
     /// <summary>A hand-written matcher giving the same matches, for the patterns real models use most.</summary>
     private readonly SpanMatcher? _handWritten;
 
@@ -27,7 +35,10 @@ internal sealed class OnigRegex
     public OnigRegex(string pattern, bool handWritten = true)
     {
         Pattern = pattern;
-        _regex = new Regex(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Multiline | RegexOptions.Compiled);
+        _utf16 = Utf16Safe(pattern, out string? unsafeConstruct);
+        if (!_utf16 && HasSupplementaryLiteral(pattern))
+            throw new UnsupportedComponentException("regex with supplementary-plane characters and " + unsafeConstruct, pattern);
+        _regex = new Regex(Translate(pattern, _utf16), RegexOptions.CultureInvariant | RegexOptions.Multiline | RegexOptions.Compiled);
         if (handWritten && pattern == Gpt2PatternSplitter.Pattern) _handWritten = Gpt2PatternSplitter.Matches;
     }
 
@@ -69,7 +80,7 @@ internal sealed class OnigRegex
             }
             return;
         }
-        if (text.IndexOfAny(CharClass.Surrogates) < 0)
+        if (_utf16 || text.IndexOfAny(CharClass.Surrogates) < 0)
         {
             foreach (var m in _regex.EnumerateMatches(text)) output.Add((m.Index, m.Index + m.Length));
             return;
@@ -132,8 +143,36 @@ internal sealed class OnigRegex
     private const string Word = "[" + WordBody + "]";
     private const string NotWord = "[^" + WordBody + "]";
 
-    /// <summary>Oniguruma (Ruby syntax) pattern to an equivalent .NET pattern.</summary>
-    internal static string Translate(string p)
+    private static bool HasSupplementaryLiteral(string p)
+    {
+        for (int i = 0; i + 1 < p.Length; i++)
+            if (char.IsHighSurrogate(p[i]) && char.IsLowSurrogate(p[i + 1])) return true;
+        return false;
+    }
+
+    /// <summary>Whether no construct of <paramref name="p"/> can match a lone surrogate unit: categories, negated
+    /// classes, "." and the like, or a literal class range across U+D800–U+DFFF.</summary>
+    private static bool Utf16Safe(string p, out string? unsafeConstruct)
+    {
+        foreach (string construct in new[] { ".", "[^", @"\p", @"\P", @"\w", @"\W", @"\S", @"\D", @"\d", @"\X", @"\H", @"\h", @"\u", @"\x", @"\b", @"\B", @"\R", @"\N", @"\O", "[[:" })
+        {
+            if (!p.Contains(construct, StringComparison.Ordinal)) continue;
+            unsafeConstruct = construct;
+            return false;
+        }
+        for (int i = 1; i + 1 < p.Length; i++)
+        {
+            if (p[i] != '-' || p[i - 1] >= 0xD800 || p[i + 1] < 0xE000 || char.IsSurrogate(p[i + 1])) continue;
+            unsafeConstruct = $"{p[i - 1]}-{p[i + 1]}";
+            return false;
+        }
+        unsafeConstruct = null;
+        return true;
+    }
+
+    /// <summary>Oniguruma (Ruby syntax) pattern to an equivalent .NET pattern; with <paramref name="utf16"/>,
+    /// supplementary characters as surrogate pairs (see <see cref="_utf16"/>), else as category stand-ins.</summary>
+    internal static string Translate(string p, bool utf16 = false)
     {
         var sb = new StringBuilder(p.Length + 16);
         var groups = new Stack<int>();
@@ -149,7 +188,7 @@ internal sealed class OnigRegex
             else if (c == '[')
             {
                 atom = sb.Length;
-                i = TranslateClass(p, i, sb);
+                i = TranslateClass(p, i, sb, utf16);
             }
             else if (c == '(')
             {
@@ -196,7 +235,8 @@ internal sealed class OnigRegex
             else if (char.IsHighSurrogate(c) && i + 1 < p.Length && char.IsLowSurrogate(p[i + 1]))
             {
                 atom = sb.Length;
-                sb.Append($"\\u{(int)StandIn(char.ConvertToUtf32(c, p[i + 1])):X4}");
+                if (utf16) sb.Append($"(?:\\u{(int)c:X4}\\u{(int)p[i + 1]:X4})");
+                else sb.Append($"\\u{(int)StandIn(char.ConvertToUtf32(c, p[i + 1])):X4}");
                 i += 2;
             }
             else
@@ -282,8 +322,41 @@ internal sealed class OnigRegex
         ["word"] = @"\w", ["blank"] = @"\p{Zs}\t", ["cntrl"] = @"\p{Cc}",
     };
 
-    /// <summary>Copies a bracket class starting at p[i]; nested non-negated classes are flattened (union).</summary>
-    private static int TranslateClass(string p, int i, StringBuilder sb)
+    /// <summary>Copies a bracket class starting at p[i]; nested non-negated classes are flattened (union). With
+    /// <paramref name="utf16"/>, its supplementary members become alternatives of surrogate pairs beside it.</summary>
+    private static int TranslateClass(string p, int i, StringBuilder sb, bool utf16)
+    {
+        if (!utf16) return TranslateClass(p, i, sb, supplementary: null);
+        var bmp = new StringBuilder();
+        var ranges = new List<(int Lo, int Hi)>();
+        int end = TranslateClass(p, i, bmp, ranges);
+        if (ranges.Count == 0)
+        {
+            sb.Append(bmp);
+            return end;
+        }
+        sb.Append("(?:");
+        if (bmp.Length > 2) sb.Append(bmp).Append('|'); // "[]" when every member is supplementary
+        sb.AppendJoin('|', ranges.Select(r => SurrogateAlternatives(r.Lo, r.Hi)));
+        sb.Append(')');
+        return end;
+    }
+
+    /// <summary>Code points [lo, hi] (supplementary) as a .NET pattern over their UTF-16 surrogate pairs.</summary>
+    internal static string SurrogateAlternatives(int lo, int hi)
+    {
+        static (char High, char Low) Pair(int cp) => (char.ConvertFromUtf32(cp)[0], char.ConvertFromUtf32(cp)[1]);
+        static string U(char c) => $"\\u{(int)c:X4}";
+        var (h1, l1) = Pair(lo);
+        var (h2, l2) = Pair(hi);
+        if (h1 == h2) return $"{U(h1)}[{U(l1)}-{U(l2)}]";
+        var parts = new List<string> { $"{U(h1)}[{U(l1)}-\\uDFFF]" };
+        if (h2 - h1 > 1) parts.Add($"[{U((char)(h1 + 1))}-{U((char)(h2 - 1))}][\\uDC00-\\uDFFF]");
+        parts.Add($"{U(h2)}[\\uDC00-{U(l2)}]");
+        return string.Join('|', parts);
+    }
+
+    private static int TranslateClass(string p, int i, StringBuilder sb, List<(int Lo, int Hi)>? supplementary)
     {
         sb.Append('[');
         i++;
@@ -321,6 +394,18 @@ internal sealed class OnigRegex
                 }
                 sb.Append(inner);
                 i = j;
+                continue;
+            }
+            if (supplementary != null && char.IsHighSurrogate(c) && i + 1 < p.Length && char.IsLowSurrogate(p[i + 1]))
+            {
+                int lo = char.ConvertToUtf32(c, p[i + 1]), hi = lo;
+                i += 2;
+                if (i + 2 < p.Length && p[i] == '-' && char.IsHighSurrogate(p[i + 1]) && char.IsLowSurrogate(p[i + 2]))
+                {
+                    hi = char.ConvertToUtf32(p[i + 1], p[i + 2]);
+                    i += 3;
+                }
+                supplementary.Add((lo, hi));
                 continue;
             }
             if (char.IsHighSurrogate(c) && i + 1 < p.Length && char.IsLowSurrogate(p[i + 1]))
