@@ -4,8 +4,8 @@ namespace Vivace.Tokenizers.PreTokenizers;
 internal enum DelimiterBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous }
 
 /// <summary>
-/// Splits a piece at every code point a predicate matches (each matched code point is its own delimiter, as
-/// the reference's char patterns are) and applies the delimiter behavior; empty pieces are dropped.
+/// The reference's split of a piece into matches and gaps under a delimiter behavior, for regex matches (Split)
+/// and for code points a predicate accepts (Punctuation, Digits, Metaspace, CharDelimiterSplit) alike.
 /// </summary>
 internal static class PieceSplitter
 {
@@ -20,61 +20,99 @@ internal static class PieceSplitter
         _ => throw new UnsupportedComponentException("split behavior", s),
     };
 
+    [ThreadStatic] private static List<(int, int)>? t_matches;
+    [ThreadStatic] private static List<(int Start, int End, bool Match)>? t_parts;
+    [ThreadStatic] private static List<(int Start, int End, bool Match)>? t_all;
+
+    /// <summary>Splits at every code point <paramref name="isDelimiter"/> accepts, each one a match of its own
+    /// (as the reference's char patterns find them), then applies <paramref name="behavior"/>.</summary>
     public static void Split(ReadOnlySpan<char> text, Piece piece, Func<int, bool> isDelimiter, DelimiterBehavior behavior, List<Piece> output)
     {
-        // (start, end, isMatch) in order: maximal non-matching runs and single matched code points.
-        int pendingStart = -1; // start of the piece being built (for merged behaviors)
-        bool pendingMatch = false;
-        int runStart = piece.Start;
+        var matches = t_matches ??= [];
+        matches.Clear();
         for (int i = piece.Start; i < piece.End;)
         {
             int cp = Unicode.CharClass.CodePointAt(text, i, out int w);
-            if (isDelimiter(cp))
-            {
-                if (runStart < i) Add(output, behavior, runStart, i, false, ref pendingStart, ref pendingMatch);
-                Add(output, behavior, i, i + w, true, ref pendingStart, ref pendingMatch);
-                runStart = i + w;
-            }
+            if (isDelimiter(cp)) matches.Add((i - piece.Start, i + w - piece.Start));
             i += w;
         }
-        if (runStart < piece.End) Add(output, behavior, runStart, piece.End, false, ref pendingStart, ref pendingMatch);
-        if (pendingStart >= 0 && pendingStart < piece.End)
-        {
-            // Close the open piece at the end.
-            output.Add(new Piece(pendingStart, piece.End));
-        }
+        AddPieces(matches, piece, behavior, invert: false, output);
     }
 
-    private static void Add(List<Piece> output, DelimiterBehavior behavior, int s, int e, bool match, ref int pendingStart, ref bool pendingMatch)
+    /// <summary>The pieces of <paramref name="piece"/> given the matches in it (relative positions): the
+    /// reference's split of matches and gaps under <paramref name="behavior"/>; empty pieces are dropped.</summary>
+    public static void AddPieces(List<(int Start, int End)> matches, Piece piece, DelimiterBehavior behavior, bool invert, List<Piece> output)
     {
+        if (piece.End <= piece.Start) return;
+        var parts = t_parts ??= [];
+        Delimit(matches, piece.End - piece.Start, behavior, invert, parts);
+        foreach (var (s, e, _) in parts)
+            if (e > s) output.Add(new Piece(piece.Start + s, piece.Start + e));
+    }
+
+    /// <summary>The reference's split: matches and gaps in order, then the behaviour decides what becomes a piece.
+    /// Parts flagged Match = true are dropped only with Removed; empty parts are dropped by the caller.</summary>
+    private static void Delimit(List<(int Start, int End)> matches, int length, DelimiterBehavior behavior, bool invert,
+        List<(int Start, int End, bool Match)> result)
+    {
+        result.Clear();
+        var all = t_all ??= [];
+        all.Clear();
+        int prev = 0;
+        foreach (var (s, e) in matches)
+        {
+            if (prev != s) all.Add((prev, s, invert));
+            all.Add((s, e, !invert));
+            prev = e;
+        }
+        if (prev != length) all.Add((prev, length, invert));
+
         switch (behavior)
         {
-            case DelimiterBehavior.Removed:
-                if (!match) output.Add(new Piece(s, e));
-                break;
             case DelimiterBehavior.Isolated:
-                output.Add(new Piece(s, e));
+                result.AddRange(all);
+                break;
+            case DelimiterBehavior.Removed:
+                foreach (var p in all) if (!p.Match) result.Add(p);
                 break;
             case DelimiterBehavior.MergedWithPrevious:
-                // A match joins the piece before it unless that piece ended with a match.
-                if (match && pendingStart >= 0 && !pendingMatch) { pendingMatch = true; return; }
-                if (pendingStart >= 0) output.Add(new Piece(pendingStart, s));
-                pendingStart = s;
-                pendingMatch = match;
+            {
+                bool previousMatch = false;
+                foreach (var p in all)
+                {
+                    if (p.Match && !previousMatch && result.Count > 0)
+                        result[^1] = (result[^1].Start, p.End, result[^1].Match);
+                    else result.Add(p);
+                    previousMatch = p.Match;
+                }
                 break;
+            }
             case DelimiterBehavior.MergedWithNext:
-                // A match starts a new piece that takes in the non-matching run after it.
-                if (!match && pendingStart >= 0 && pendingMatch) { pendingMatch = false; return; }
-                if (pendingStart >= 0) output.Add(new Piece(pendingStart, s));
-                pendingStart = s;
-                pendingMatch = match;
+            {
+                bool previousMatch = false;
+                for (int i = all.Count - 1; i >= 0; i--)
+                {
+                    var p = all[i];
+                    if (p.Match && !previousMatch && result.Count > 0)
+                        result[^1] = (p.Start, result[^1].End, result[^1].Match);
+                    else result.Add(p);
+                    previousMatch = p.Match;
+                }
+                result.Reverse();
                 break;
+            }
             case DelimiterBehavior.Contiguous:
-                if (pendingStart >= 0 && pendingMatch == match) return;
-                if (pendingStart >= 0) output.Add(new Piece(pendingStart, s));
-                pendingStart = s;
-                pendingMatch = match;
+            {
+                bool previousMatch = false;
+                foreach (var p in all)
+                {
+                    if (p.Match == previousMatch && result.Count > 0)
+                        result[^1] = (result[^1].Start, p.End, result[^1].Match);
+                    else result.Add(p);
+                    previousMatch = p.Match;
+                }
                 break;
+            }
         }
     }
 }
