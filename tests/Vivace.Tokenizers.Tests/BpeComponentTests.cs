@@ -79,6 +79,7 @@ public class BpeComponentTests
         foreach (string text in inputs)
         {
             var e = tok.Encode(text);
+            Assert.Equal(e.Ids, tok.EncodeToIds(text));
             Assert.Equal(e.Ids.Length, e.Offsets.Length);
             foreach (var (s, end) in e.Offsets) Assert.True(0 <= s && s <= end && end <= text.Length, $"offset ({s},{end}) outside 0..{text.Length}");
             tok.Decode(e.Ids);

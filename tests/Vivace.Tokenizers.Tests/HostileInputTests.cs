@@ -82,4 +82,14 @@ public class HostileInputTests
         Assert.All(batch, e => Assert.Equal(batch[0].Length, e.Length));
         Assert.Equal(8, batch[0].Length); // padded to a multiple of 8
     }
+
+    [SkippableFact]
+    public void Ids_only_encode_of_hostile_inputs_equals_the_full_encode()
+    {
+        string[] texts = ["", "\0", "a\0b", new string('\uD800', 50), "x\uDC00y", new string(' ', 10_000), new string('y', 100_000),
+            string.Concat(Enumerable.Repeat("😀", 20_000)), "[CLS][SEP][PAD] [MASK]", "\u0007\u001B[0m\u200B\uFEFF"];
+        foreach (var tok in new[] { TestTokenizers.Uncased, TestTokenizers.Cased, TestTokenizers.MiniLm })
+            foreach (string text in texts)
+                Assert.Equal(tok.Encode(text).Ids, tok.EncodeToIds(text));
+    }
 }
