@@ -11,6 +11,8 @@ public sealed record EmbedOptions
     public bool Truncate { get; init; } = true;
     /// <summary>Which end truncation cuts.</summary>
     public TruncationDirection TruncationDirection { get; init; } = TruncationDirection.Right;
+    /// <summary>A prompt of the model's config_sentence_transformers.json to put before each input; null: its default.</summary>
+    public string? PromptName { get; init; }
 
     public static EmbedOptions Default { get; } = new();
 }

@@ -59,11 +59,60 @@ public sealed class SentenceEmbedder
         options ??= EmbedOptions.Default;
         // One pass: the truncating tokenizer reports what it cut in Overflowing.
         Tokenizer tokenizer = options.TruncationDirection == TruncationDirection.Left ? _truncateLeft : _truncateRight;
-        Encoding encoding = tokenizer.Encode(text);
+        Encoding encoding = tokenizer.Encode(WithPrompt(text, options.PromptName));
         if (encoding.Overflowing.Count > 0 && !options.Truncate)
             throw new InvalidInputException(
                 $"input is longer than the model's maximum of {MaxInputTokens} tokens; send truncate=true to cut it", tooLong: true);
         return encoding;
+    }
+
+    /// <summary>
+    /// Token ids of one input as the model takes them (special tokens added; <paramref name="options"/>' prompt
+    /// prepended; truncated or rejected as they say): the ids-only tokenizer path, with the truncating tokenizer
+    /// only for the inputs that are too long.
+    /// </summary>
+    public int[] TokenizeIds(string text, EmbedOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        options ??= EmbedOptions.Default;
+        text = WithPrompt(text, options.PromptName);
+        int[] ids = _tokenizer.EncodeToIds(text);
+        if (ids.Length <= MaxInputTokens) return ids;
+        if (!options.Truncate)
+            throw new InvalidInputException(
+                $"input is longer than the model's maximum of {MaxInputTokens} tokens ({ids.Length}); send truncate=true to cut it", tooLong: true);
+        Tokenizer tokenizer = options.TruncationDirection == TruncationDirection.Left ? _truncateLeft : _truncateRight;
+        return tokenizer.EncodeToIds(text);
+    }
+
+    /// <summary>The prompt named by <paramref name="promptName"/> (config_sentence_transformers.json "prompts") before
+    /// the text; without a name, the model's default_prompt_name if it has one.</summary>
+    private string WithPrompt(string text, string? promptName)
+    {
+        var prompts = Model.Config.Prompts;
+        promptName ??= Model.Config.DefaultPromptName;
+        if (promptName is null) return text;
+        if (!prompts.TryGetValue(promptName, out string? prompt))
+            throw new InvalidInputException(prompts.Count == 0
+                ? $"prompt_name '{promptName}' given, but this model defines no prompts"
+                : $"prompt_name '{promptName}' is not one of this model's prompts ({string.Join(", ", prompts.Keys)})");
+        return prompt + text;
+    }
+
+    /// <summary>Checks already-tokenized inputs: length within <see cref="MaxInputTokens"/>, ids inside the vocabulary.</summary>
+    public void ValidateTokens(IReadOnlyList<int[]> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        int vocab = Model.Encoder.VocabSize;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] is null) throw new InvalidInputException($"input {i} is null");
+            if (ids[i].Length == 0) throw new InvalidInputException($"input {i} has no tokens");
+            if (ids[i].Length > MaxInputTokens)
+                throw new InvalidInputException($"input {i} has {ids[i].Length} tokens, more than the model's maximum of {MaxInputTokens}", tooLong: true);
+            foreach (int id in ids[i])
+                if ((uint)id >= (uint)vocab) throw new InvalidInputException($"input {i} has token id {id}, outside the vocabulary [0, {vocab})");
+        }
     }
 
     /// <summary>One vector per text.</summary>
@@ -72,15 +121,12 @@ public sealed class SentenceEmbedder
         ArgumentNullException.ThrowIfNull(texts);
         options ??= EmbedOptions.Default;
         var ids = new int[texts.Count][];
-        var types = new int[texts.Count][];
         for (int i = 0; i < texts.Count; i++)
         {
             if (texts[i] is null) throw new InvalidInputException($"input {i} is null; inputs must be strings");
-            Encoding e = Tokenize(texts[i], options);
-            ids[i] = e.Ids;
-            types[i] = e.TypeIds;
+            ids[i] = TokenizeIds(texts[i], options);
         }
-        return EmbedTokens(ids, types, options.Normalize, cancellation);
+        return EmbedTokens(ids, null, options.Normalize, cancellation);
     }
 
     /// <summary>One vector per already-tokenized input (ids as the model's tokenizer makes them).</summary>
@@ -88,14 +134,7 @@ public sealed class SentenceEmbedder
         CancellationToken cancellation = default)
     {
         var result = new float[ids.Count][];
-        int vocab = Model.Encoder.VocabSize;
-        for (int i = 0; i < ids.Count; i++)
-        {
-            if (ids[i].Length > MaxInputTokens)
-                throw new InvalidInputException($"input {i} has {ids[i].Length} tokens, more than the model's maximum of {MaxInputTokens}", tooLong: true);
-            foreach (int id in ids[i])
-                if ((uint)id >= (uint)vocab) throw new InvalidInputException($"input {i} has token id {id}, outside the vocabulary [0, {vocab})");
-        }
+        ValidateTokens(ids);
         int start = 0;
         while (start < ids.Count)
         {

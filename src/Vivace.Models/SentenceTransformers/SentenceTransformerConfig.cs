@@ -16,6 +16,10 @@ public sealed record SentenceTransformerConfig
     public bool Normalize { get; init; }
     public int? MaxSeqLength { get; init; }
     public bool? DoLowerCase { get; init; }
+    /// <summary>Named prompts (config_sentence_transformers.json "prompts"), put before an input that asks for one.</summary>
+    public IReadOnlyDictionary<string, string> Prompts { get; init; } = new Dictionary<string, string>();
+    /// <summary>The prompt used when a request names none ("default_prompt_name"), or null.</summary>
+    public string? DefaultPromptName { get; init; }
     /// <summary>True when the directory is a sentence-transformers model (has modules.json).</summary>
     public bool IsSentenceTransformer { get; init; }
 
@@ -28,8 +32,9 @@ public sealed record SentenceTransformerConfig
     {
         string modulesPath = Path.Combine(modelDirectory, "modules.json");
         (int? maxSeq, bool? lower) = ReadSentenceBertConfig(modelDirectory);
+        (var prompts, string? defaultPrompt) = ReadPrompts(modelDirectory);
         if (!File.Exists(modulesPath))
-            return new SentenceTransformerConfig { Pooling = PoolingConfig.Mean, MaxSeqLength = maxSeq, DoLowerCase = lower };
+            return new SentenceTransformerConfig { Pooling = PoolingConfig.Mean, MaxSeqLength = maxSeq, DoLowerCase = lower, Prompts = prompts, DefaultPromptName = defaultPrompt };
 
         PoolingConfig? pooling = null;
         var dense = new List<DenseModuleConfig>();
@@ -75,7 +80,38 @@ public sealed record SentenceTransformerConfig
             MaxSeqLength = maxSeq,
             DoLowerCase = lower,
             IsSentenceTransformer = true,
+            Prompts = prompts,
+            DefaultPromptName = defaultPrompt,
         };
+    }
+
+    /// <summary>config_sentence_transformers.json's "prompts" (name → text) and "default_prompt_name".</summary>
+    private static (Dictionary<string, string>, string?) ReadPrompts(string modelDirectory)
+    {
+        var prompts = new Dictionary<string, string>(StringComparer.Ordinal);
+        string path = Path.Combine(modelDirectory, "config_sentence_transformers.json");
+        if (!File.Exists(path)) return (prompts, null);
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            JsonElement root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new ModelFormatException(path, "expected a JSON object");
+            if (root.TryGetProperty("prompts", out JsonElement p) && p.ValueKind == JsonValueKind.Object)
+                foreach (JsonProperty prompt in p.EnumerateObject())
+                {
+                    if (prompt.Value.ValueKind != JsonValueKind.String)
+                        throw new ModelFormatException(path, $"prompts.{prompt.Name}", "must be a string");
+                    prompts[prompt.Name] = prompt.Value.GetString()!;
+                }
+            string? defaultName = root.TryGetProperty("default_prompt_name", out JsonElement d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            if (defaultName != null && !prompts.ContainsKey(defaultName))
+                throw new ModelFormatException(path, "default_prompt_name", $"'{defaultName}' is not one of the prompts");
+            return (prompts, defaultName);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException(path, $"not valid JSON ({e.Message})");
+        }
     }
 
     private static (int?, bool?) ReadSentenceBertConfig(string modelDirectory)
