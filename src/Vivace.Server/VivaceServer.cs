@@ -1,50 +1,36 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Diagnostics;
-using Vivace.Engine;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Vivace.Server;
 
-/// <summary>Builds the HTTP server over loaded models. Client mistakes become 4xx JSON errors, never 500s.</summary>
+/// <summary>Builds the HTTP server: Kestrel, one route group per dialect, the request pipeline around them.
+/// On SIGTERM the host stops accepting, lets in-flight requests finish (up to the shutdown timeout), then
+/// stops the models' batching queues.</summary>
 public static class VivaceServer
 {
-    public static WebApplication Build(ServedModels models, ServerOptions options, string[]? args = null)
+    public static WebApplication Build(ModelRegistry models, ServerOptions options, string[]? args = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Logging.ClearProviders();
+        if (options.JsonLogs) builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Vivace", LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
 
         WebApplication app = builder.Build();
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context);
-            }
-            catch (Exception e) when (ToClientError(e) is (int status, ApiError error))
-            {
-                if (context.Response.HasStarted) throw;
-                context.Response.Clear();
-                context.Response.StatusCode = status;
-                await context.Response.WriteAsJsonAsync(error, ServerJsonContext.Default.ApiError);
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
-                // The client went away; nobody is left to answer.
-            }
-        });
-        Endpoints.Map(app, models, options);
+        var server = new ServerContext(models, options);
+        server.Metrics.Observe(models);
+        app.Lifetime.ApplicationStopped.Register(models.Dispose);
+
+        RequestPipeline.Use(app, server);
+        HfRoutes.Map(app, server);
+        TeiRoutes.Map(app, server);
+        app.MapFallback((HttpContext http) =>
+            throw ApiException.NotFound($"no route {http.Request.Method} {http.Request.Path} here"));
         return app;
     }
-
-    private static (int, ApiError)? ToClientError(Exception e) => e switch
-    {
-        ApiException api => (api.Status, new ApiError(api.Message, api.ErrorType)),
-        InvalidInputException invalid => (invalid.TooLong ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status422UnprocessableEntity,
-            new ApiError(invalid.Message, "Validation")),
-        BadHttpRequestException bad => (bad.StatusCode, new ApiError(bad.Message, bad.StatusCode == 413 ? "Validation" : "bad_request")),
-        _ => null,
-    };
 }

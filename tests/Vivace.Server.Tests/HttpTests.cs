@@ -78,8 +78,12 @@ public class HttpTests(ServerFixture server) : IClassFixture<ServerFixture>
     [InlineData("null")]
     [InlineData("{}")]
     [InlineData("""{"inputs": 42}""")]
-    [InlineData("""{"inputs": [1, 2]}""")]
+    [InlineData("""{"inputs": [1, "two"]}""")]
+    [InlineData("""{"inputs": [[1, 2], "x"]}""")]
+    [InlineData("""{"inputs": [-1]}""")]
+    [InlineData("""{"inputs": [101, 999999999, 102]}""")]
     [InlineData("""{"inputs": []}""")]
+    [InlineData("""{"inputs": [""]}""")]
     [InlineData("""{"inputs": "x", "normalize": "yes"}""")]
     [InlineData("""{"inputs": "x", "truncation_direction": "Up"}""")]
     public async Task MalformedRequestsAreClientErrors(string body)
@@ -141,10 +145,26 @@ public class HttpTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task EmptyStringEmbeds()
+    public async Task EmptyStringIsRejectedAsTeiDoes()
     {
         var (status, body) = await PostAsync("/embed", """{"inputs": ""}""");
+        AssertClientError(status, body, HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("empty", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task TeiEmbedTakesTokenIds()
+    {
+        var (_, byText) = await PostAsync("/embed", """{"inputs": "hello world"}""");
+        var (status, byIds) = await PostAsync("/embed", """{"inputs": [101, 7592, 2088, 102]}""");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(384, body[0].GetArrayLength());
+        var (status2, nested) = await PostAsync("/embed", """{"inputs": [[101, 7592, 2088, 102], [101, 102]]}""");
+        Assert.Equal(HttpStatusCode.OK, status2);
+        Assert.Equal(2, nested.GetArrayLength());
+        for (int j = 0; j < 384; j++)
+        {
+            Assert.Equal(byText[0][j].GetDouble(), byIds[0][j].GetDouble(), 1e-6);
+            Assert.Equal(byText[0][j].GetDouble(), nested[0][j].GetDouble(), 1e-6);
+        }
     }
 }

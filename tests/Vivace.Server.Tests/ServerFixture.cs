@@ -16,8 +16,8 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var embedder = SentenceEmbedder.Load("sentence-transformers/all-MiniLM-L6-v2");
-        _app = VivaceServer.Build(new ServedModels([embedder]),
-            new ServerOptions { Urls = "http://127.0.0.1:0", MaxInputsPerRequest = 64, MaxRequestBodyBytes = 1 << 20 });
+        var options = new ServerOptions { Urls = "http://127.0.0.1:0", MaxInputsPerRequest = 64, MaxRequestBodyBytes = 1 << 20 };
+        _app = VivaceServer.Build(new ModelRegistry([ModelSource.Loaded(embedder)], options), options);
         await _app.StartAsync();
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };

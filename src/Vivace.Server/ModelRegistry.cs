@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using Vivace.Engine;
+using Vivace.Engine.Batching;
+
+namespace Vivace.Server;
+
+/// <summary>A model this server may serve: its id and how to load it (or the model itself, already loaded).</summary>
+public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
+{
+    public static ModelSource Loaded(SentenceEmbedder embedder) => new(embedder.ModelId, () => embedder) { Preloaded = embedder };
+
+    /// <summary>Loads the model by id or directory, as <see cref="SentenceEmbedder.Load"/> does.</summary>
+    public static ModelSource FromId(string idOrDirectory) =>
+        new(ModelResolver.IsDirectory(idOrDirectory)
+            ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(idOrDirectory)))
+            : idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory));
+
+    internal SentenceEmbedder? Preloaded { get; init; }
+}
+
+/// <summary>A loaded model: its batching queue, and what the registry tracks about it.</summary>
+public sealed class LoadedModel
+{
+    internal LoadedModel(SentenceEmbedder embedder, EmbeddingQueue queue, long weightBytes)
+    {
+        Embedder = embedder;
+        Queue = queue;
+        WeightBytes = weightBytes;
+    }
+
+    public string Id => Embedder.ModelId;
+    public SentenceEmbedder Embedder { get; }
+    public EmbeddingQueue Queue { get; }
+    public long WeightBytes { get; }
+    internal long LastUsed;
+}
+
+/// <summary>
+/// The models of one server, by id. A model loads on first use (in the background: a request that does not
+/// wait gets 503 with the estimated time, as the HF Inference API answers); each loaded model has one batching
+/// queue. With a memory budget, loading a model unloads the least recently used idle ones until the weights
+/// of those left fit.
+/// </summary>
+public sealed class ModelRegistry : IDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly List<ModelSource> _sources;
+    private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Task<LoadedModel> Task, long Started)> _loading = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _loadTimes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
+    public ModelRegistry(IEnumerable<ModelSource> sources, ServerOptions? options = null)
+    {
+        _options = options ?? new ServerOptions();
+        _sources = sources.ToList();
+        if (_sources.Count == 0) throw new ArgumentException("a server needs at least one model");
+        foreach (ModelSource s in _sources)
+            if (s.Preloaded is { } e) _loaded[s.Id] = Wrap(e);
+    }
+
+    /// <summary>Called when a model finished loading (id, duration) or was unloaded (id, null).</summary>
+    public event Action<string, TimeSpan?>? ModelEvent;
+
+    /// <summary>Called after each batch of any model.</summary>
+    public event Action<string, BatchRun>? BatchCompleted;
+
+    public IReadOnlyList<string> Ids => _sources.Select(s => s.Id).ToList();
+    public string DefaultId => _sources[0].Id;
+
+    public IReadOnlyList<LoadedModel> Loaded
+    {
+        get { lock (_gate) return _loaded.Values.ToList(); }
+    }
+
+    /// <summary>The configured id <paramref name="id"/> names: exact (case-insensitive), or by its last path
+    /// segment (org/name matches name). 404 otherwise.</summary>
+    public string Resolve(string? id)
+    {
+        if (string.IsNullOrEmpty(id)) return DefaultId;
+        foreach (ModelSource s in _sources) if (string.Equals(s.Id, id, StringComparison.OrdinalIgnoreCase)) return s.Id;
+        string last = id.Split('/')[^1];
+        foreach (ModelSource s in _sources) if (string.Equals(s.Id.Split('/')[^1], last, StringComparison.OrdinalIgnoreCase)) return s.Id;
+        throw ApiException.NotFound($"model '{id}' is not served here (served: {string.Join(", ", Ids)})", "model");
+    }
+
+    /// <summary>The loaded model, loading it first if needed: with <paramref name="wait"/> the call waits for the
+    /// load, else it throws a 503 with the estimated time while the load goes on.</summary>
+    public async Task<LoadedModel> GetAsync(string? id, bool wait, CancellationToken cancellation)
+    {
+        string resolved = Resolve(id);
+        Task<LoadedModel> load;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_loaded.TryGetValue(resolved, out LoadedModel? model))
+            {
+                Volatile.Write(ref model.LastUsed, Stopwatch.GetTimestamp());
+                return model;
+            }
+            if (!_loading.TryGetValue(resolved, out var pending))
+            {
+                pending = (Task.Run(() => LoadAndAdd(resolved)), Stopwatch.GetTimestamp());
+                _loading[resolved] = pending;
+            }
+            if (!wait)
+            {
+                TimeSpan estimate = _loadTimes.GetValueOrDefault(resolved, _options.DefaultLoadEstimate);
+                double left = Math.Max(1, (estimate - Stopwatch.GetElapsedTime(pending.Started)).TotalSeconds);
+                throw ApiException.Loading(resolved, left);
+            }
+            load = pending.Task;
+        }
+        LoadedModel loaded = await load.WaitAsync(cancellation);
+        Volatile.Write(ref loaded.LastUsed, Stopwatch.GetTimestamp());
+        return loaded;
+    }
+
+    /// <summary>Starts loading a model without waiting (the server does this for its first model at start).</summary>
+    public void Preload(string? id)
+    {
+        try { _ = GetAsync(id, wait: false, CancellationToken.None); }
+        catch (ApiException) { } // loading
+    }
+
+    /// <summary>Whether the model is loaded now.</summary>
+    public bool IsLoaded(string id)
+    {
+        lock (_gate) return _loaded.ContainsKey(id);
+    }
+
+    private LoadedModel LoadAndAdd(string id)
+    {
+        var clock = Stopwatch.StartNew();
+        LoadedModel model;
+        try
+        {
+            model = Wrap(_sources.First(s => s.Id == id).Load());
+        }
+        catch
+        {
+            lock (_gate) _loading.Remove(id); // the next request tries again
+            throw;
+        }
+        List<LoadedModel> evicted;
+        lock (_gate)
+        {
+            _loading.Remove(id);
+            _loadTimes[id] = clock.Elapsed;
+            model.LastUsed = Stopwatch.GetTimestamp();
+            _loaded[id] = model;
+            evicted = Evict(keep: id);
+        }
+        ModelEvent?.Invoke(id, clock.Elapsed);
+        foreach (LoadedModel e in evicted)
+        {
+            e.Queue.Dispose();
+            ModelEvent?.Invoke(e.Id, null);
+        }
+        return model;
+    }
+
+    /// <summary>Least recently used idle models to unload so the weights left fit the budget (under the gate).</summary>
+    private List<LoadedModel> Evict(string keep)
+    {
+        var evicted = new List<LoadedModel>();
+        if (_options.MemoryBudgetBytes is not long budget) return evicted;
+        long total = _loaded.Values.Sum(m => m.WeightBytes);
+        foreach (LoadedModel m in _loaded.Values.OrderBy(m => m.LastUsed).ToList())
+        {
+            if (total <= budget) break;
+            if (m.Id == keep || m.Queue.Depth > 0) continue;
+            _loaded.Remove(m.Id);
+            total -= m.WeightBytes;
+            evicted.Add(m);
+        }
+        return evicted;
+    }
+
+    private LoadedModel Wrap(SentenceEmbedder embedder)
+    {
+        var queue = new EmbeddingQueue(embedder, _options.Batching);
+        queue.BatchCompleted += run => BatchCompleted?.Invoke(embedder.ModelId, run);
+        return new LoadedModel(embedder, queue, WeightBytes(embedder.Directory));
+    }
+
+    /// <summary>Bytes of the weight files in a model directory (what loading maps into memory).</summary>
+    private static long WeightBytes(string directory)
+    {
+        if (!Directory.Exists(directory)) return 0;
+        return Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".onnx", StringComparison.Ordinal)
+                || f.EndsWith(".onnx_data", StringComparison.Ordinal) || f.EndsWith(".gguf", StringComparison.Ordinal))
+            .Sum(f => new FileInfo(f).Length);
+    }
+
+    /// <summary>Stops every queue (after the batch each is running).</summary>
+    public void Dispose()
+    {
+        List<LoadedModel> models;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            models = _loaded.Values.ToList();
+            _loaded.Clear();
+        }
+        foreach (LoadedModel m in models) m.Queue.Dispose();
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Routing;
+using Vivace.Engine;
+
+namespace Vivace.Server;
+
+/// <summary>
+/// What happens around every request, outermost first: a request id (the client's x-request-id, else a new one)
+/// echoed back; one structured log line and the request metrics; client errors turned into each dialect's error
+/// body (4xx, never a stack trace); then, for inference routes, the API key check and admission (429 beyond
+/// the concurrent-request limit).
+/// </summary>
+public static class RequestPipeline
+{
+    /// <summary>Routes open without a key and outside admission: probes and scrapes must work under load.</summary>
+    private static bool IsOperational(PathString path) => path == "/health" || path == "/metrics";
+
+    public static void Use(WebApplication app, ServerContext server)
+    {
+        ILogger log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vivace.Requests");
+        byte[][] keyHashes = server.Options.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
+        int inFlight = 0;
+
+        app.Use(async (http, next) =>
+        {
+            string requestId = http.Request.Headers.TryGetValue("x-request-id", out var given) && given.Count > 0 && given[0]!.Length is > 0 and <= 200
+                ? given[0]! : Guid.NewGuid().ToString("N");
+            http.Response.Headers["x-request-id"] = requestId;
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                await next(http);
+            }
+            finally
+            {
+                TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+                string route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                int status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499 : http.Response.StatusCode;
+                server.Metrics.Requests.WithLabels(route, status.ToString()).Inc();
+                server.Metrics.RequestSeconds.WithLabels(route).Observe(elapsed.TotalSeconds);
+                if (!IsOperational(http.Request.Path))
+                    log.LogInformation("{Method} {Path} {Status} in {ElapsedMs:F1} ms, request {RequestId}",
+                        http.Request.Method, http.Request.Path.Value, status, elapsed.TotalMilliseconds, requestId);
+            }
+        });
+
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (Exception e) when (ToClientError(e) is ApiException error)
+            {
+                if (http.Response.HasStarted) throw;
+                await WriteErrorAsync(http, error);
+            }
+            catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away (its queued work was dropped); nobody is left to answer.
+            }
+        });
+
+        app.UseRouting();
+
+        app.Use(async (http, next) =>
+        {
+            if (IsOperational(http.Request.Path) || http.GetEndpoint() is null)
+            {
+                await next(http);
+                return;
+            }
+            if (keyHashes.Length > 0 && !Authorized(http, keyHashes))
+            {
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                throw ApiException.Unauthorized("a valid API key is required: send 'Authorization: Bearer <key>'");
+            }
+            if (Interlocked.Increment(ref inFlight) > server.Options.MaxConcurrentRequests)
+            {
+                Interlocked.Decrement(ref inFlight);
+                throw ApiException.Overloaded($"the server is at its limit of {server.Options.MaxConcurrentRequests} concurrent requests; retry later");
+            }
+            server.Metrics.InFlight.Inc();
+            try
+            {
+                await next(http);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+                server.Metrics.InFlight.Dec();
+            }
+        });
+    }
+
+    /// <summary>Compares the bearer token with every key in constant time (hashes of equal length, no early exit).</summary>
+    private static bool Authorized(HttpContext http, byte[][] keyHashes)
+    {
+        string header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
+        byte[] token = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()));
+        bool match = false;
+        foreach (byte[] key in keyHashes) match |= CryptographicOperations.FixedTimeEquals(token, key);
+        return match;
+    }
+
+    /// <summary>The client error an exception stands for, or null for a server fault (which stays a 500).</summary>
+    private static ApiException? ToClientError(Exception e) => e switch
+    {
+        ApiException api => api,
+        InvalidInputException invalid => invalid.TooLong
+            ? ApiException.TooLarge(invalid.Message, "inputs")
+            : ApiException.Unprocessable(invalid.Message, "inputs"),
+        BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, bad.StatusCode == 413 ? "Validation" : "bad_request"),
+        _ => null,
+    };
+
+    /// <summary>OpenAI routes answer with OpenAI's error object; the others with <c>{"error", "error_type"}</c>.</summary>
+    private static Task WriteErrorAsync(HttpContext http, ApiException error)
+    {
+        http.Response.Clear();
+        http.Response.StatusCode = error.Status;
+        if (http.Request.Path.StartsWithSegments("/v1"))
+        {
+            var body = new OpenAiErrorBody(new OpenAiError(error.Message, OpenAiType(error.Status), error.Param, error.ErrorType));
+            return http.Response.WriteAsJsonAsync(body, ServerJsonContext.Default.OpenAiErrorBody);
+        }
+        return http.Response.WriteAsJsonAsync(new ApiError(error.Message, error.ErrorType) { EstimatedTime = error.EstimatedTime },
+            ServerJsonContext.Default.ApiError);
+    }
+
+    private static string OpenAiType(int status) => status switch
+    {
+        401 => "authentication_error",
+        404 => "not_found_error",
+        429 => "rate_limit_error",
+        503 => "server_error",
+        _ => "invalid_request_error",
+    };
+}
