@@ -110,9 +110,9 @@ public static class RequestPipeline
     private static ApiException? ToClientError(Exception e) => e switch
     {
         ApiException api => api,
-        InvalidInputException invalid => invalid.TooLong
-            ? ApiException.TooLarge(invalid.Message, "inputs")
-            : ApiException.Unprocessable(invalid.Message, "inputs"),
+        // An input longer than the model takes (and truncation off) is a validation error: 422, as TEI answers;
+        // 413 stays for what is too large to read at all (body size, input count).
+        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message, "inputs"),
         BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, bad.StatusCode == 413 ? "Validation" : "bad_request"),
         _ => null,
     };

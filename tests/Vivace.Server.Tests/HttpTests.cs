@@ -107,11 +107,14 @@ public class HttpTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task TooLongInputIs413UnlessTruncated()
+    public async Task TooLongInputIs422UnlessTruncated()
     {
         string text = string.Join(' ', Enumerable.Repeat("token", 600));
         var (status, error) = await PostAsync("/embed", JsonSerializer.Serialize(new { inputs = text }));
-        AssertClientError(status, error, HttpStatusCode.RequestEntityTooLarge);
+        AssertClientError(status, error, HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("256", error.GetProperty("error").GetString());
+        var (tokens, tokenError) = await PostAsync("/embed", JsonSerializer.Serialize(new { inputs = Enumerable.Repeat(1000, 300).ToArray() }));
+        AssertClientError(tokens, tokenError, HttpStatusCode.UnprocessableEntity);
 
         var (ok, body) = await PostAsync("/embed", JsonSerializer.Serialize(new { inputs = text, truncate = true }));
         Assert.Equal(HttpStatusCode.OK, ok);
