@@ -61,6 +61,14 @@ public static class RequestPipeline
             {
                 // The client went away (its queued work was dropped); nobody is left to answer.
             }
+            catch (Exception e) when (!http.Response.HasStarted)
+            {
+                // A fault of the server or a model (a file that fails to load, a bug): logged here with its stack,
+                // answered as a plain 500 JSON error without it.
+                log.LogError(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path.Value);
+                await WriteErrorAsync(http, new ApiException(StatusCodes.Status500InternalServerError,
+                    "the server failed to answer this request; the error is in its log", "internal"));
+            }
         });
 
         app.UseRouting();
