@@ -26,7 +26,8 @@ public static class OpenAiRoutes
         app.MapGet("/v1/models/{**modelId}", (string modelId) => Results.Json(
             new OpenAiModel(ResolveModel(server, modelId), created), OpenAiJsonContext.Default.OpenAiModel));
 
-        app.MapPost("/v1/embeddings", async (HttpContext http) => await EmbeddingsAsync(http, server));
+        // The explicit return type keeps the handler off the RequestDelegate overload, which would drop its IResult.
+        app.MapPost("/v1/embeddings", Task<IResult> (HttpContext http) => EmbeddingsAsync(http, server));
     }
 
     private static async Task<IResult> EmbeddingsAsync(HttpContext http, ServerContext server)

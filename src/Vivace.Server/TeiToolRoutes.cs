@@ -15,10 +15,11 @@ public static class TeiToolRoutes
 {
     public static void Map(IEndpointRouteBuilder app, ServerContext server)
     {
-        app.MapPost("/similarity", async (HttpContext http) => await SimilarityAsync(http, server));
-        app.MapPost("/tokenize", async (HttpContext http) => await TokenizeAsync(http, server));
-        app.MapPost("/decode", async (HttpContext http) => await DecodeAsync(http, server));
-        app.MapGet("/info", async (HttpContext http) => Results.Json(Info(server, await DefaultModelAsync(http, server)),
+        // The explicit return types keep these handlers off the RequestDelegate overload, which would drop their IResult.
+        app.MapPost("/similarity", Task<IResult> (HttpContext http) => SimilarityAsync(http, server));
+        app.MapPost("/tokenize", Task<IResult> (HttpContext http) => TokenizeAsync(http, server));
+        app.MapPost("/decode", Task<IResult> (HttpContext http) => DecodeAsync(http, server));
+        app.MapGet("/info", async Task<IResult> (HttpContext http) => Results.Json(Info(server, await DefaultModelAsync(http, server)),
             TeiToolJsonContext.Default.TeiInfo));
     }
 
