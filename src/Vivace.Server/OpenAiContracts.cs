@@ -39,10 +39,10 @@ public sealed record OpenAiEmbeddingList<TVector>(
 
 /// <summary>OpenAI's Model object (<c>GET /v1/models/{id}</c>).</summary>
 public sealed record OpenAiModel(
-    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("id")] [property: JsonPropertyOrder(-2)] string Id,
     [property: JsonPropertyName("created")] long Created)
 {
-    [JsonPropertyName("object")] public string Object => "model";
+    [JsonPropertyName("object")] [JsonPropertyOrder(-1)] public string Object => "model";
     [JsonPropertyName("owned_by")] public string OwnedBy => "vivace";
 }
 
