@@ -29,6 +29,8 @@ public static class VivaceServer
         RequestPipeline.Use(app, server);
         HfRoutes.Map(app, server);
         TeiRoutes.Map(app, server);
+        TeiToolRoutes.Map(app, server);
+        OpenAiRoutes.Map(app, server);
         app.MapFallback((HttpContext http) =>
             throw ApiException.NotFound($"no route {http.Request.Method} {http.Request.Path} here"));
         return app;
