@@ -45,7 +45,7 @@ public static class OpenAiRoutes
             EmbedInputs inputs = Inputs.Read(request.Input, "input", server.Options, allowTokenIds: true);
             // OpenAI does not cut long inputs (it answers an error), and its vectors are unit length.
             EmbedOptions options = EmbedOptionsReader.Read(normalize: true, truncate: false, truncationDirection: null, promptName: null);
-            EmbedResult result = await EmbedAsync(http, server, model, inputs, options);
+            EmbedResult result = await Embedding.RunAsync(http, server, model, inputs, options);
             float[][] vectors = Embedding.Cut(result.Vectors, request.Dimensions, model.Embedder.Dimensions, normalize: true);
             var usage = new OpenAiUsage(result.Tokens, result.Tokens);
             return format == Base64
@@ -56,19 +56,6 @@ public static class OpenAiRoutes
                     vectors.Select((v, i) => new OpenAiEmbedding<float[]>(v, i)).ToArray(), model.Id, usage),
                     OpenAiJsonContext.Default.OpenAiEmbeddingListSingleArray);
         });
-    }
-
-    /// <summary>Embeds, reporting the engine's input errors against OpenAI's field name ("input", not "inputs").</summary>
-    private static async Task<EmbedResult> EmbedAsync(HttpContext http, ServerContext server, LoadedModel model, EmbedInputs inputs, EmbedOptions options)
-    {
-        try
-        {
-            return await Embedding.RunAsync(http, server, model, inputs, options);
-        }
-        catch (InvalidInputException e)
-        {
-            throw e.TooLong ? ApiException.TooLarge(e.Message, "input") : ApiException.Unprocessable(e.Message, "input");
-        }
     }
 
     /// <summary>The served id that <paramref name="requested"/> names (absent or empty: the default model); an

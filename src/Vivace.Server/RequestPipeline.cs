@@ -52,7 +52,7 @@ public static class RequestPipeline
             {
                 await next(http);
             }
-            catch (Exception e) when (ToClientError(e) is ApiException error)
+            catch (Exception e) when (ToClientError(e, http) is ApiException error)
             {
                 if (http.Response.HasStarted) throw;
                 await WriteErrorAsync(http, error);
@@ -115,12 +115,12 @@ public static class RequestPipeline
     }
 
     /// <summary>The client error an exception stands for, or null for a server fault (which stays a 500).</summary>
-    private static ApiException? ToClientError(Exception e) => e switch
+    private static ApiException? ToClientError(Exception e, HttpContext http) => e switch
     {
         ApiException api => api,
         // An input longer than the model takes (and truncation off) is a validation error: 422, as TEI answers;
         // 413 stays for what is too large to read at all (body size, input count).
-        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message, "inputs"),
+        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message, IsOpenAi(http) ? "input" : "inputs"),
         BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, bad.StatusCode == 413 ? "Validation" : "bad_request"),
         _ => null,
     };
@@ -130,7 +130,7 @@ public static class RequestPipeline
     {
         http.Response.Clear();
         http.Response.StatusCode = error.Status;
-        if (http.Request.Path.StartsWithSegments("/v1"))
+        if (IsOpenAi(http))
         {
             var body = new OpenAiErrorBody(new OpenAiError(error.Message, OpenAiType(error.Status), error.Param, error.ErrorType));
             return http.Response.WriteAsJsonAsync(body, ServerJsonContext.Default.OpenAiErrorBody);
@@ -139,10 +139,12 @@ public static class RequestPipeline
             ServerJsonContext.Default.ApiError);
     }
 
+    private static bool IsOpenAi(HttpContext http) => http.Request.Path.StartsWithSegments("/v1");
+
+    /// <summary>OpenAI's error "type" for a status (an unknown model is an invalid request there, as any 404).</summary>
     private static string OpenAiType(int status) => status switch
     {
         401 => "authentication_error",
-        404 => "not_found_error",
         429 => "rate_limit_error",
         503 => "server_error",
         _ => "invalid_request_error",

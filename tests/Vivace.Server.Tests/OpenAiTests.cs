@@ -200,17 +200,17 @@ public class OpenAiTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task TooManyOrTooLongInputsAre413()
+    public async Task TooManyInputsAre413AndTooLongInputs422()
     {
         var (status, error, _) = await PostAsync("/v1/embeddings", JsonSerializer.Serialize(new { input = Enumerable.Repeat("a", 65).ToArray() }));
         AssertOpenAiError(status, error, HttpStatusCode.RequestEntityTooLarge, "input");
 
         string longText = string.Join(' ', Enumerable.Repeat("token", 600));
         (status, error, _) = await PostAsync("/v1/embeddings", JsonSerializer.Serialize(new { input = longText }));
-        AssertOpenAiError(status, error, HttpStatusCode.RequestEntityTooLarge, "input");
+        AssertOpenAiError(status, error, HttpStatusCode.UnprocessableEntity, "input");
 
         (status, error, _) = await PostAsync("/v1/embeddings", JsonSerializer.Serialize(new { input = new[] { "short", longText } }));
-        AssertOpenAiError(status, error, HttpStatusCode.RequestEntityTooLarge, "input");
+        AssertOpenAiError(status, error, HttpStatusCode.UnprocessableEntity, "input");
     }
 
     [Fact]

@@ -208,11 +208,11 @@ public class TeiToolTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task TooLongSimilarityInputIs413UnlessTruncated()
+    public async Task TooLongSimilarityInputIs422UnlessTruncated()
     {
         string longText = string.Join(' ', Enumerable.Repeat("token", 600));
         var (status, error) = await PostAsync("/similarity", JsonSerializer.Serialize(new { inputs = new { source_sentence = longText, sentences = new[] { "a" } } }));
-        AssertTeiError(status, error, HttpStatusCode.RequestEntityTooLarge);
+        AssertTeiError(status, error, HttpStatusCode.UnprocessableEntity);
 
         var (ok, scores) = await PostAsync("/similarity", JsonSerializer.Serialize(new
         {
