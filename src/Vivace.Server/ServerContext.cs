@@ -34,7 +34,9 @@ public sealed class ServerContext(ModelRegistry models, ServerOptions options)
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 1 } path ? $" at {path}" : "";
-            throw ApiException.Unprocessable($"the request body is not valid JSON for this route{where}: {FirstSentence(e.Message)}");
+            // "$.dimensions" → "dimensions", the field OpenAI's error names as its "param".
+            string? field = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+            throw ApiException.Unprocessable($"the request body is not valid JSON for this route{where}: {FirstSentence(e.Message)}", field);
         }
         catch (InvalidOperationException e)
         {

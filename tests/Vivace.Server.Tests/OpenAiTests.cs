@@ -187,7 +187,7 @@ public class OpenAiTests(ServerFixture server) : IClassFixture<ServerFixture>
     [InlineData("""{"input": "x", "encoding_format": "int8"}""", HttpStatusCode.UnprocessableEntity, "encoding_format")]
     [InlineData("""{"input": "x", "dimensions": 0}""", HttpStatusCode.UnprocessableEntity, "dimensions")]
     [InlineData("""{"input": "x", "dimensions": 385}""", HttpStatusCode.UnprocessableEntity, "dimensions")]
-    [InlineData("""{"input": "x", "dimensions": "ten"}""", HttpStatusCode.UnprocessableEntity, null)]
+    [InlineData("""{"input": "x", "dimensions": "ten"}""", HttpStatusCode.UnprocessableEntity, "dimensions")]
     [InlineData("""{"input": "x", "model": 5}""", HttpStatusCode.UnprocessableEntity, null)]
     [InlineData("""{"input": "x", "encoding_format": ["float"]}""", HttpStatusCode.UnprocessableEntity, null)]
     [InlineData("{not json", HttpStatusCode.UnprocessableEntity, null)]
