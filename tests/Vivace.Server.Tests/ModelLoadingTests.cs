@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Vivace.Engine;
+using Vivace.Engine.Batching;
 
 namespace Vivace.Server.Tests;
 
@@ -131,6 +132,25 @@ public class ModelLoadingTests
         string metrics = await server.MetricsAsync();
         Assert.NotNull(TestServer.Sample(metrics, "vivace_model_load_seconds", ("model", a)));
         Assert.NotNull(TestServer.Sample(metrics, "vivace_model_load_seconds", ("model", b)));
+    }
+
+    [Fact]
+    public async Task ARequestWhoseModelIsUnloadedBeforeItQueuesLoadsItAgain()
+    {
+        const string a = "org/model-a", b = "org/model-b";
+        var options = new ServerOptions { MemoryBudgetBytes = WeightBytes(TestServer.MiniLm.Directory) * 3 / 2 };
+        using var registry = new ModelRegistry([new ModelSource(a, () => TestServer.MiniLmAs(a)), new ModelSource(b, () => TestServer.MiniLmAs(b))], options);
+
+        // A request looks a up; before it queues, another request's load of b unloads a (idle: nothing queued yet).
+        LoadedModel stale = await registry.GetAsync(a, wait: true, CancellationToken.None);
+        await registry.GetAsync(b, wait: true, CancellationToken.None);
+        Assert.False(registry.IsLoaded(a));
+
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        EmbedResult result = await Embedding.RunAsync(http, new ServerContext(registry, options), stale,
+            new EmbedInputs(["late to the queue"], null, true), EmbedOptions.Default);
+        Assert.Equal(384, Assert.Single(result.Vectors).Length);
+        Assert.True(registry.IsLoaded(a)); // loaded again for it
     }
 
     [Fact]
