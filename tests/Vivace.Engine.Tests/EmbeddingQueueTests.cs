@@ -56,6 +56,8 @@ public class EmbeddingQueueTests(MiniLmFixture fixture) : IClassFixture<MiniLmFi
         await first;
         await last;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        // BatchCompleted follows the batch's answers: wait for the last one before counting.
+        SpinWait.SpinUntil(() => Volatile.Read(ref sequencesRun) >= 2, TimeSpan.FromMinutes(1));
         Assert.Equal(2, sequencesRun);
         Assert.Equal(0, queue.Depth);
     }
@@ -91,6 +93,8 @@ public class EmbeddingQueueTests(MiniLmFixture fixture) : IClassFixture<MiniLmFi
 
         release.Set();
         Assert.Single((await queue.EmbedAsync([ids], null)).Vectors);
+        // BatchCompleted follows the batch's answers: wait for it before counting.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref sequencesAfter) >= 1, TimeSpan.FromMinutes(1)));
         Assert.Equal(1, sequencesAfter); // the cancelled requests never ran
         Assert.Equal(0, queue.Depth);
     }

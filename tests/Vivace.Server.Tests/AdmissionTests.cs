@@ -58,9 +58,8 @@ public class AdmissionTests
         (status, JsonElement after, _) = await server.PostAsync(Route, new { inputs = "after the storm" });
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(384, after.GetArrayLength());
-        string metrics = await server.MetricsAsync();
-        Assert.Equal(requests - limit, TestServer.Sample(metrics, "vivace_requests_total", ("route", "/models/{**modelId}"), ("status", "429")));
-        Assert.Equal(0, TestServer.Sample(metrics, "vivace_requests_in_flight"));
+        await server.ExpectSampleAsync("vivace_requests_total", requests - limit, ("route", "/models/{**modelId}"), ("status", "429"));
+        await server.ExpectSampleAsync("vivace_requests_in_flight", 0);
     }
 
     [Fact]

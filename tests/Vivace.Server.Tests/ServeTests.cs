@@ -33,11 +33,12 @@ public class ServeTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
 
         // /metrics is open, and the default model's load (at start) is in it.
-        string metrics = await client.GetStringAsync("/metrics");
+        Func<Task<string>> scrape = () => client.GetStringAsync("/metrics");
+        await TestServer.ExpectSampleAsync(scrape, "vivace_requests_total", 3, ("route", "/embed"), ("status", "200"));
+        await TestServer.ExpectSampleAsync(scrape, "vivace_requests_total", 2, ("route", "/embed"), ("status", "401"));
+        string metrics = await scrape();
         Assert.True(TestServer.Sample(metrics, "vivace_model_load_seconds", ("model", TestServer.MiniLmId)) > 0, metrics);
         Assert.Equal(1, TestServer.Sample(metrics, "vivace_models_loaded"));
-        Assert.Equal(3, TestServer.Sample(metrics, "vivace_requests_total", ("route", "/embed"), ("status", "200")));
-        Assert.Equal(2, TestServer.Sample(metrics, "vivace_requests_total", ("route", "/embed"), ("status", "401")));
 
         // --json-logs: the request log lines are JSON objects carrying the request id.
         await TestServer.WaitUntilAsync(() => serve.Output.Contains("cli-request-5"), "the last request was logged");

@@ -101,6 +101,23 @@ internal sealed partial class TestServer : IAsyncDisposable
     [GeneratedRegex(@"([a-zA-Z_][a-zA-Z0-9_]*)=""((?:[^""\\]|\\.)*)""")]
     private static partial Regex LabelPair();
 
+    /// <summary>Waits until a sample has the expected value. Request metrics are recorded as a request ends and
+    /// batch metrics after the batch's answers, so a client can see its response a moment before they count it.</summary>
+    public static async Task ExpectSampleAsync(Func<Task<string>> scrape, string name, double? expected, params (string Name, string Value)[] labels)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        double? last;
+        while ((last = Sample(await scrape(), name, labels)) != expected)
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"{name}{{{string.Join(",", labels.Select(l => $"{l.Name}=\"{l.Value}\""))}}} is {last?.ToString() ?? "absent"}, expected {expected}");
+            await Task.Delay(20);
+        }
+    }
+
+    public Task ExpectSampleAsync(string name, double? expected, params (string Name, string Value)[] labels) =>
+        ExpectSampleAsync(MetricsAsync, name, expected, labels);
+
     /// <summary>Waits until <paramref name="condition"/> holds, polling; fails the test after <see cref="Patience"/>.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
