@@ -154,6 +154,25 @@ public class ModelLoadingTests
     }
 
     [Fact]
+    public async Task AModelIsKnownByTheIdItIsServedUnderWhateverItsLoaderCallsIt()
+    {
+        // Two ids whose loaders both give the packaged model, under its own id.
+        const string a = "org/alias-a", b = "org/alias-b";
+        await using TestServer server = await TestServer.StartAsync(
+            [new ModelSource(a, () => TestServer.MiniLm), new ModelSource(b, () => TestServer.MiniLm)],
+            new ServerOptions { MemoryBudgetBytes = WeightBytes(TestServer.MiniLm.Directory) * 3 / 2 });
+        foreach (string id in new[] { a, b, a, b })
+        {
+            var (status, body, _) = await server.PostAsync($"/models/{id}", new { inputs = "which one", options = new { wait_for_model = true } });
+            Assert.True(status == HttpStatusCode.OK, $"{id}: {status} {body}");
+            Assert.Equal([id], server.Registry.Loaded.Select(m => m.Id)); // the other was unloaded
+        }
+        string metrics = await server.MetricsAsync();
+        Assert.NotNull(TestServer.Sample(metrics, "vivace_model_load_seconds", ("model", a)));
+        Assert.NotNull(TestServer.Sample(metrics, "vivace_queue_depth", ("model", b)));
+    }
+
+    [Fact]
     public async Task UnderAMemoryBudgetABusyModelIsNotUnloaded()
     {
         const string a = "org/busy-a", b = "org/model-b";
