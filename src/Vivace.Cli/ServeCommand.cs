@@ -48,11 +48,11 @@ public static class ServeCommand
                 CacheEntries = Math.Max(0, result.GetValue(cacheEntries)),
                 JsonLogs = result.GetValue(jsonLogs),
             };
-            var sources = ids.Select(ModelSource.FromId).ToList();
-            Console.Error.WriteLine($"loading {sources[0].Id} ...");
-            sources[0] = ModelSource.Loaded(sources[0].Load());
-            using var registry = new ModelRegistry(sources, options);
+            using var registry = new ModelRegistry(ids.Select(ModelSource.FromId), options);
             WebApplication app = VivaceServer.Build(registry, options);
+            // Loaded through the registry once the server's metrics follow it, so vivace_model_load_seconds has it.
+            Console.Error.WriteLine($"loading {registry.DefaultId} ...");
+            registry.GetAsync(null, wait: true, CancellationToken.None).GetAwaiter().GetResult();
             Console.Error.WriteLine($"serving {string.Join(", ", registry.Ids)} on {options.Urls}{(keys.Length > 0 ? $" ({keys.Length} API key(s) required)" : "")}");
             app.Run();
             return 0;

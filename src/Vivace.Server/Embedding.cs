@@ -30,7 +30,21 @@ public static class Embedding
         else ids = inputs.Ids!;
         TimeSpan tokenization = Stopwatch.GetElapsedTime(start);
 
-        EmbedResult result = await model.Queue.EmbedAsync(ids, options.Normalize, http.RequestAborted);
+        EmbedResult result;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                result = await model.Queue.EmbedAsync(ids, options.Normalize, http.RequestAborted);
+                break;
+            }
+            catch (ObjectDisposedException) when (attempt < 3)
+            {
+                // Unloaded (memory budget) after this request looked it up and before it queued: load it again and
+                // queue there; the ids stand, a model reloads with the same tokenizer. A stopped registry throws here.
+                model = await server.Models.GetAsync(model.Id, wait: true, http.RequestAborted);
+            }
+        }
         server.Metrics.QueueSeconds.WithLabels(model.Id).Observe(result.QueueTime.TotalSeconds);
         var headers = http.Response.Headers;
         headers["x-compute-type"] = "cpu";

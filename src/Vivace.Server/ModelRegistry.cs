@@ -21,14 +21,16 @@ public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
 /// <summary>A loaded model: its batching queue, and what the registry tracks about it.</summary>
 public sealed class LoadedModel
 {
-    internal LoadedModel(SentenceEmbedder embedder, EmbeddingQueue queue, long weightBytes)
+    internal LoadedModel(string id, SentenceEmbedder embedder, EmbeddingQueue queue, long weightBytes)
     {
+        Id = id;
         Embedder = embedder;
         Queue = queue;
         WeightBytes = weightBytes;
     }
 
-    public string Id => Embedder.ModelId;
+    /// <summary>The id the server serves it under (its source's; the embedder may call itself otherwise).</summary>
+    public string Id { get; }
     public SentenceEmbedder Embedder { get; }
     public EmbeddingQueue Queue { get; }
     public long WeightBytes { get; }
@@ -57,7 +59,7 @@ public sealed class ModelRegistry : IDisposable
         _sources = sources.ToList();
         if (_sources.Count == 0) throw new ArgumentException("a server needs at least one model");
         foreach (ModelSource s in _sources)
-            if (s.Preloaded is { } e) _loaded[s.Id] = Wrap(e);
+            if (s.Preloaded is { } e) _loaded[s.Id] = Wrap(s.Id, e);
     }
 
     /// <summary>Called when a model finished loading (id, duration) or was unloaded (id, null).</summary>
@@ -136,7 +138,7 @@ public sealed class ModelRegistry : IDisposable
         LoadedModel model;
         try
         {
-            model = Wrap(_sources.First(s => s.Id == id).Load());
+            model = Wrap(id, _sources.First(s => s.Id == id).Load());
         }
         catch
         {
@@ -178,11 +180,11 @@ public sealed class ModelRegistry : IDisposable
         return evicted;
     }
 
-    private LoadedModel Wrap(SentenceEmbedder embedder)
+    private LoadedModel Wrap(string id, SentenceEmbedder embedder)
     {
         var queue = new EmbeddingQueue(embedder, _options.Batching);
-        queue.BatchCompleted += run => BatchCompleted?.Invoke(embedder.ModelId, run);
-        return new LoadedModel(embedder, queue, WeightBytes(embedder.Directory));
+        queue.BatchCompleted += run => BatchCompleted?.Invoke(id, run);
+        return new LoadedModel(id, embedder, queue, WeightBytes(embedder.Directory));
     }
 
     /// <summary>Bytes of the weight files in a model directory (what loading maps into memory).</summary>

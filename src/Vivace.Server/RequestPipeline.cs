@@ -81,10 +81,7 @@ public static class RequestPipeline
                 return;
             }
             if (keyHashes.Length > 0 && !Authorized(http, keyHashes))
-            {
-                http.Response.Headers.WWWAuthenticate = "Bearer";
                 throw ApiException.Unauthorized("a valid API key is required: send 'Authorization: Bearer <key>'");
-            }
             if (Interlocked.Increment(ref inFlight) > server.Options.MaxConcurrentRequests)
             {
                 Interlocked.Decrement(ref inFlight);
@@ -128,7 +125,11 @@ public static class RequestPipeline
     /// <summary>OpenAI routes answer with OpenAI's error object; the others with <c>{"error", "error_type"}</c>.</summary>
     private static Task WriteErrorAsync(HttpContext http, ApiException error)
     {
+        // Clear drops every header set so far: keep the request id, and add the challenge a 401 must carry.
+        var requestId = http.Response.Headers["x-request-id"];
         http.Response.Clear();
+        http.Response.Headers["x-request-id"] = requestId;
+        if (error.Status == StatusCodes.Status401Unauthorized) http.Response.Headers.WWWAuthenticate = "Bearer";
         http.Response.StatusCode = error.Status;
         if (IsOpenAi(http))
         {

@@ -56,7 +56,56 @@ public class EmbeddingQueueTests(MiniLmFixture fixture) : IClassFixture<MiniLmFi
         await first;
         await last;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        // BatchCompleted follows the batch's answers: wait for the last one before counting.
+        SpinWait.SpinUntil(() => Volatile.Read(ref sequencesRun) >= 2, TimeSpan.FromMinutes(1));
         Assert.Equal(2, sequencesRun);
+        Assert.Equal(0, queue.Depth);
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_while_queued_is_answered_at_once_and_leaves_the_depth()
+    {
+        using var queue = new EmbeddingQueue(Embedder);
+        using var release = new ManualResetEventSlim();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int batches = 0, sequencesAfter = 0, holding = 0;
+        queue.BatchCompleted += b =>
+        {
+            if (Interlocked.Increment(ref batches) > 1) { Interlocked.Add(ref sequencesAfter, b.Sequences); return; }
+            Volatile.Write(ref holding, 1);
+            held.SetResult();
+            release.Wait(TimeSpan.FromMinutes(1)); // the worker stays here: what is queued next stays queued
+            Volatile.Write(ref holding, 0);
+        };
+        int[] ids = Embedder.TokenizeIds("queued");
+        await queue.EmbedAsync([ids], null);
+        await held.Task;
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = queue.EmbedAsync([ids, ids, ids], null, cancel.Token);
+        Assert.Equal(1, queue.Depth);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.True(Volatile.Read(ref holding) == 1, "the cancelled request was answered only when the worker moved on");
+        Assert.Equal(0, queue.Depth);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.EmbedAsync([ids], null, cancel.Token)); // already cancelled
+        Assert.Equal(0, queue.Depth);
+
+        release.Set();
+        Assert.Single((await queue.EmbedAsync([ids], null)).Vectors);
+        // BatchCompleted follows the batch's answers: wait for it before counting.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref sequencesAfter) >= 1, TimeSpan.FromMinutes(1)));
+        Assert.Equal(1, sequencesAfter); // the cancelled requests never ran
+        Assert.Equal(0, queue.Depth);
+    }
+
+    [Fact]
+    public async Task A_stopped_queue_refuses_new_requests()
+    {
+        var queue = new EmbeddingQueue(Embedder);
+        Assert.Single((await queue.EmbedAsync([Embedder.TokenizeIds("before")], null)).Vectors);
+        queue.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => { _ = queue.EmbedAsync([Embedder.TokenizeIds("after")], null); });
         Assert.Equal(0, queue.Depth);
     }
 

@@ -23,19 +23,24 @@ public readonly record struct BatchRun(int Requests, int Sequences, int Tokens, 
 /// Dynamic batching for one model: requests (already tokenized) wait in one FIFO queue owned by one worker
 /// thread, which takes as many as fit a token budget and a request cap, runs them as one ragged batch (no
 /// padding compute, so a request's vectors do not depend on its batch-mates), normalizes each request's
-/// vectors as it asked, and completes them. A request cancelled while it waits is dropped before it runs.
+/// vectors as it asked, and completes them. A request cancelled while it waits leaves the queue at once (its
+/// task is cancelled and the depth drops) and never runs.
 /// The CPU engine already spreads one batch over every core, so one worker per model is the right shape.
 /// </summary>
 public sealed class EmbeddingQueue : IDisposable
 {
-    private sealed class Item(IReadOnlyList<int[]> ids, bool normalize, CancellationToken cancellation)
+    private const int Queued = 0, Taken = 1, Dropped = 2;
+
+    private sealed class Item(IReadOnlyList<int[]> ids, bool normalize)
     {
         public readonly IReadOnlyList<int[]> Ids = ids;
         public readonly bool Normalize = normalize;
-        public readonly CancellationToken Cancellation = cancellation;
         public readonly int Tokens = ids.Sum(s => s.Length);
         public readonly long Enqueued = Stopwatch.GetTimestamp();
         public readonly TaskCompletionSource<EmbedResult> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Queued, then Taken by the worker or Dropped (cancelled, or the queue stopped) — once.</summary>
+        public int State = Queued;
+        public CancellationTokenRegistration Cancellation;
     }
 
     private readonly SentenceEmbedder _embedder;
@@ -45,6 +50,7 @@ public sealed class EmbeddingQueue : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _worker;
     private int _pending;
+    private bool _closed;
 
     public EmbeddingQueue(SentenceEmbedder embedder, BatchingOptions? options = null)
     {
@@ -68,15 +74,22 @@ public sealed class EmbeddingQueue : IDisposable
     {
         ArgumentNullException.ThrowIfNull(ids);
         _embedder.ValidateTokens(ids); // a bad request fails alone, never its batch
-        var item = new Item(ids, normalize ?? _embedder.Model.Config.Normalize, cancellation);
+        var item = new Item(ids, normalize ?? _embedder.Model.Config.Normalize);
         if (ids.Count == 0)
         {
             item.Done.SetResult(new EmbedResult([], TimeSpan.Zero, TimeSpan.Zero, 0));
             return item.Done.Task;
         }
-        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        Interlocked.Increment(ref _pending);
-        lock (_queue) _queue.Enqueue(item);
+        lock (_queue)
+        {
+            // Under the lock the worker drains with when it stops: nothing is queued after that drain.
+            ObjectDisposedException.ThrowIf(_closed, this);
+            Interlocked.Increment(ref _pending);
+            _queue.Enqueue(item);
+            // Cancelled while queued: the request leaves the depth and is answered now, not when the worker
+            // reaches it (Drop takes no lock, so it may run right here if the token is already cancelled).
+            item.Cancellation = cancellation.Register(() => Drop(item, new OperationCanceledException(cancellation)));
+        }
         _signal.Release();
         return item.Done.Task;
     }
@@ -90,9 +103,12 @@ public sealed class EmbeddingQueue : IDisposable
             catch (OperationCanceledException) { break; }
             while (TakeBatch(batch)) Run(batch);
         }
-        // Stopped: nothing more runs; whoever still waits learns it.
+        // Stopped: nothing more runs or is queued; whoever still waits learns it.
         lock (_queue)
-            while (_queue.TryDequeue(out Item? item)) Fail(item, new ObjectDisposedException(nameof(EmbeddingQueue)));
+        {
+            _closed = true;
+            while (_queue.TryDequeue(out Item? item)) Drop(item, new ObjectDisposedException(nameof(EmbeddingQueue)));
+        }
     }
 
     /// <summary>Moves the next batch out of the queue (FIFO, within the budgets; cancelled items are dropped).</summary>
@@ -104,14 +120,16 @@ public sealed class EmbeddingQueue : IDisposable
         {
             while (_queue.TryPeek(out Item? next))
             {
-                if (next.Cancellation.IsCancellationRequested)
+                if (Volatile.Read(ref next.State) != Queued)
                 {
-                    _queue.Dequeue();
-                    Fail(next, new OperationCanceledException(next.Cancellation));
+                    _queue.Dequeue(); // dropped (cancelled) while it waited: already answered
                     continue;
                 }
                 if (batch.Count > 0 && (batch.Count >= _options.MaxBatchRequests || tokens + next.Tokens > _options.MaxBatchTokens)) break;
-                batch.Add(_queue.Dequeue());
+                _queue.Dequeue();
+                if (Interlocked.CompareExchange(ref next.State, Taken, Queued) != Queued) continue;
+                next.Cancellation.Dispose();
+                batch.Add(next);
                 tokens += next.Tokens;
             }
         }
@@ -147,8 +165,17 @@ public sealed class EmbeddingQueue : IDisposable
         BatchCompleted?.Invoke(new BatchRun(batch.Count, ids.Count, tokens, inference));
     }
 
+    /// <summary>Fails an item the worker took.</summary>
     private void Fail(Item item, Exception e)
     {
+        Interlocked.Decrement(ref _pending);
+        item.Done.TrySetException(e);
+    }
+
+    /// <summary>Answers a queued item without running it (once: a no-op if the worker took it first).</summary>
+    private void Drop(Item item, Exception e)
+    {
+        if (Interlocked.CompareExchange(ref item.State, Dropped, Queued) != Queued) return;
         Interlocked.Decrement(ref _pending);
         if (e is OperationCanceledException oce) item.Done.TrySetCanceled(oce.CancellationToken);
         else item.Done.TrySetException(e);
