@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Vivace.Engine;
+using Vivace.Engine.Batching;
+using Vivace.Server;
+
+namespace Vivace.Bench;
+
+/// <summary>
+/// Load test of <c>POST /embed</c>: the real server (VivaceServer, in this process, on a free loopback port, result
+/// cache off) under wrk, against the in-process engine at the same load. For each concurrency C in 1, 8, 32, 128:
+/// (a) engine: C concurrent workers, each looping "tokenize one sentence + await the model's EmbeddingQueue";
+/// (b) HTTP: <c>wrk -c C --latency -s bench/loadtest/embed.lua URL/embed</c>, posting <c>{"inputs": sentence}</c>.
+/// Both sides cycle through the same sentences (bench/loadtest/sentences.txt). Prints requests/s, p50 and p99
+/// per side, non-2xx answers and the HTTP/engine throughput ratio, as a markdown table.
+/// <para>Usage (from the repository root; wrk from <c>bench/loadtest/install.sh</c>, else the HTTP columns are skipped):
+/// <c>dotnet run -c Release --project bench/Vivace.Bench -- serve [--quick] [--out FILE.md]</c>.
+/// <c>--quick</c> takes under 2 minutes, the full run under 6. The server's per-request log lines go to stderr
+/// (as <c>vivace serve</c> writes them, to a real file descriptor); redirect it (<c>2&gt;serve.log</c>) to keep the
+/// terminal readable. <c>--quiet-server</c> turns the request log off, to measure what it costs.</para>
+/// </summary>
+public static class ServeBenchmark
+{
+    private static readonly int[] Concurrency = [1, 8, 32, 128];
+
+    private sealed record Load(double RequestsPerSecond, double P50Ms, double P99Ms, long Requests, double RequestsPerBatch, double CpuCores);
+
+    private sealed record HttpLoad(Load Load, long Non2xx, long SocketErrors, double WrkCores, string? FirstError);
+
+    public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
+
+    private static async Task<int> RunAsync(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        bool quietServer = args.Contains("--quiet-server");
+        string? outFile = StringArg(args, "--out");
+        TimeSpan duration = TimeSpan.FromSeconds(quick ? 8 : 25), warmup = TimeSpan.FromSeconds(quick ? 2 : 5);
+
+        string root = RepositoryRoot();
+        string script = Path.Combine(root, "bench", "loadtest", "embed.lua");
+        string sentencesFile = Path.Combine(root, "bench", "loadtest", "sentences.txt");
+        string[] sentences = File.ReadAllLines(sentencesFile).Where(l => l.Length > 0).ToArray();
+        string? wrk = FindOnPath("wrk");
+        if (wrk is null)
+            Console.Error.WriteLine("serve: wrk is not installed, so the HTTP columns are skipped; install it with bench/loadtest/install.sh (apt-get install wrk)");
+
+        var embedder = SentenceEmbedder.Load(CliDefaults.Model);
+        // The cache off: repeated sentences are computed every time. Admission far above 128 connections.
+        var options = new ServerOptions { Urls = "http://127.0.0.1:0", CacheEntries = 0, MaxConcurrentRequests = 4096 };
+        using var registry = new ModelRegistry([ModelSource.Loaded(embedder)], options);
+        string[] serverArgs = quietServer
+            ? ["--Logging:LogLevel:Vivace.Requests=Warning"]
+            : ["--Logging:Console:LogToStandardErrorThreshold=Trace"];
+        WebApplication app = VivaceServer.Build(registry, options, serverArgs);
+        await app.StartAsync();
+        try
+        {
+            string baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            string url = baseUrl.TrimEnd('/') + "/embed";
+            LoadedModel model = await registry.GetAsync(null, wait: true, CancellationToken.None);
+            EmbedOptions embedOptions = EmbedOptionsReader.Read(normalize: true, truncate: false, null, null); // /embed's defaults
+            int[] tokens = sentences.Select(s => embedder.TokenizeIds(s, embedOptions).Length).Order().ToArray();
+            await CheckSameVectorAsync(url, model, sentences[0], embedOptions);
+
+            var report = new StringBuilder();
+            report.AppendLine($"serve: POST /embed through HTTP (wrk) vs the in-process engine (EmbeddingQueue), {CliDefaults.Model} fp32, " +
+                              $"{EmbedBenchmark.Machine()}, {DateTime.UtcNow:yyyy-MM-dd}{(quick ? ", --quick" : "")}");
+            report.AppendLine();
+            report.AppendLine($"- {sentences.Length} sentences (bench/loadtest/sentences.txt), {tokens[0]}–{tokens[^1]} tokens (median {tokens[tokens.Length / 2]}), one per request, cycled; result cache off; normalize on");
+            report.AppendLine($"- {duration.TotalSeconds:F0} s per side per concurrency after a {warmup.TotalSeconds:F0} s warm-up of each side; " +
+                              $"wrk {(wrk is null ? "not installed" : WrkVersion(wrk))} with min(2, C) threads on the same machine; server request log {(quietServer ? "off (--quiet-server)" : "on (Information, to stderr)")}; " +
+                              $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
+            report.AppendLine("- engine: C tasks, each looping TokenizeIds + await EmbeddingQueue.EmbedAsync on the server's own queue; HTTP: wrk -c C against the server in this process");
+            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores busy on average (this process; wrk separately)");
+            report.AppendLine();
+            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | engine batch | HTTP req/s | HTTP p50 ms | HTTP p99 ms | HTTP batch | non-2xx | HTTP/engine | server cpu | wrk cpu |");
+            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.Write(report.ToString());
+
+            await EngineAsync(model, sentences, embedOptions, 8, warmup);
+            if (wrk != null) await WrkAsync(wrk, script, sentencesFile, url, model.Queue, 8, warmup);
+
+            var ratios = new Dictionary<int, double>();
+            long non2xxUpTo32 = 0;
+            foreach (int c in Concurrency)
+            {
+                Load engine = await EngineAsync(model, sentences, embedOptions, c, duration);
+                HttpLoad? http = wrk != null ? await WrkAsync(wrk, script, sentencesFile, url, model.Queue, c, duration) : null;
+                string row;
+                if (http is null)
+                    row = $"| {c} | {engine.RequestsPerSecond:F1} | {engine.P50Ms:F2} | {engine.P99Ms:F2} | {engine.RequestsPerBatch:F1} | – | – | – | – | – | – | – | – |";
+                else
+                {
+                    double ratio = http.Load.RequestsPerSecond / engine.RequestsPerSecond;
+                    ratios[c] = ratio;
+                    if (c <= 32) non2xxUpTo32 += http.Non2xx + http.SocketErrors;
+                    string errors = http.SocketErrors > 0 ? $"{http.Non2xx} (+{http.SocketErrors} socket errors)" : $"{http.Non2xx}";
+                    row = $"| {c} | {engine.RequestsPerSecond:F1} | {engine.P50Ms:F2} | {engine.P99Ms:F2} | {engine.RequestsPerBatch:F1} | " +
+                          $"{http.Load.RequestsPerSecond:F1} | {http.Load.P50Ms:F2} | {http.Load.P99Ms:F2} | {http.Load.RequestsPerBatch:F1} | {errors} | {ratio:F2} | " +
+                          $"{http.Load.CpuCores:F2} | {http.WrkCores:F2} |";
+                    if (http.FirstError != null) Console.Error.WriteLine($"serve: first non-2xx at {c} connections: {http.FirstError}");
+                }
+                Console.WriteLine(row);
+                report.AppendLine(row);
+            }
+
+            var summary = new StringBuilder().AppendLine();
+            if (ratios.Count > 0)
+            {
+                summary.AppendLine($"http throughput vs in-process engine at 32 connections: {ratios[32]:F2}");
+                summary.AppendLine($"non-2xx at <= 32 connections: {non2xxUpTo32}");
+            }
+            else
+            {
+                summary.AppendLine("http throughput vs in-process engine at 32 connections: n/a (wrk not installed: bench/loadtest/install.sh)");
+                summary.AppendLine("non-2xx at <= 32 connections: n/a");
+            }
+            Console.Write(summary.ToString());
+            report.Append(summary);
+            if (outFile != null) File.WriteAllText(outFile, report.ToString());
+            return 0;
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>The engine side: <paramref name="concurrency"/> workers, each tokenizing one sentence and awaiting
+    /// its vector from the queue, in a loop, until the time is up.</summary>
+    private static async Task<Load> EngineAsync(LoadedModel model, string[] sentences, EmbedOptions options, int concurrency, TimeSpan duration)
+    {
+        using var batches = new BatchCounter(model.Queue);
+        var latencies = new List<double>[concurrency];
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var workers = new Task[concurrency];
+        for (int w = 0; w < concurrency; w++)
+        {
+            var mine = latencies[w] = new List<double>(4096);
+            int start = w * 17 % sentences.Length;
+            workers[w] = Task.Run(async () =>
+            {
+                for (int i = start; clock.Elapsed < duration; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    int[] ids = model.Embedder.TokenizeIds(sentences[i % sentences.Length], options);
+                    EmbedResult result = await model.Queue.EmbedAsync([ids], options.Normalize);
+                    if (result.Vectors.Length != 1) throw new InvalidOperationException("one vector expected");
+                    mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            });
+        }
+        await Task.WhenAll(workers);
+        double seconds = clock.Elapsed.TotalSeconds;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / seconds;
+        double[] all = latencies.SelectMany(l => l).Order().ToArray();
+        return new Load(all.Length / seconds, Percentile(all, 50), Percentile(all, 99), all.Length, batches.RequestsPerBatch, cpu);
+    }
+
+    /// <summary>The HTTP side: wrk against the server, parsed from the summary line embed.lua prints.</summary>
+    private static async Task<HttpLoad> WrkAsync(string wrk, string script, string sentencesFile, string url, EmbeddingQueue queue, int connections, TimeSpan duration)
+    {
+        var start = new ProcessStartInfo(wrk) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[]
+                 {
+                     "-t", Math.Min(2, connections).ToString(CultureInfo.InvariantCulture),
+                     "-c", connections.ToString(CultureInfo.InvariantCulture),
+                     "-d", $"{(int)duration.TotalSeconds}s", "--timeout", "30s", "--latency", "-s", script, url, "--", sentencesFile,
+                 })
+            start.ArgumentList.Add(a);
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        double childrenBefore = ChildrenCpuSeconds();
+        using var batches = new BatchCounter(queue);
+        var clock = Stopwatch.StartNew();
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        double seconds = clock.Elapsed.TotalSeconds;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / seconds;
+        double wrkCpu = (ChildrenCpuSeconds() - childrenBefore) / seconds;
+        string output = await stdout;
+        string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith("loadtest: requests=", StringComparison.Ordinal));
+        if (process.ExitCode != 0 || line is null)
+            throw new InvalidOperationException($"wrk failed (exit {process.ExitCode}):\n{output}\n{await stderr}");
+        var fields = line["loadtest: ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
+        double wrkSeconds = fields["duration_us"] / 1e6;
+        string? firstError = output.Split('\n').FirstOrDefault(l => l.StartsWith("loadtest: first non-2xx: ", StringComparison.Ordinal))?["loadtest: first non-2xx: ".Length..];
+        var load = new Load(fields["requests"] / wrkSeconds, fields["p50_us"] / 1e3, fields["p99_us"] / 1e3, fields["requests"], batches.RequestsPerBatch, cpu);
+        return new HttpLoad(load, fields["non2xx"],
+            fields["connect_errors"] + fields["read_errors"] + fields["write_errors"] + fields["timeouts"], wrkCpu, firstError);
+    }
+
+    /// <summary>Counts the batches a queue runs while it lives (requests per batch shows how much batching happened).</summary>
+    private sealed class BatchCounter : IDisposable
+    {
+        private readonly EmbeddingQueue _queue;
+        private long _batches, _requests;
+
+        public BatchCounter(EmbeddingQueue queue)
+        {
+            _queue = queue;
+            _queue.BatchCompleted += OnBatch;
+        }
+
+        public double RequestsPerBatch => Interlocked.Read(ref _batches) is > 0 and var b ? (double)Interlocked.Read(ref _requests) / b : 0;
+
+        private void OnBatch(BatchRun run)
+        {
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _requests, run.Requests);
+        }
+
+        public void Dispose() => _queue.BatchCompleted -= OnBatch;
+    }
+
+    /// <summary>Both sides must compute the same thing: the HTTP answer for a sentence equals the engine's vector.</summary>
+    private static async Task CheckSameVectorAsync(string url, LoadedModel model, string sentence, EmbedOptions options)
+    {
+        float[] engine = (await model.Queue.EmbedAsync([model.Embedder.TokenizeIds(sentence, options)], options.Normalize)).Vectors[0];
+        using var client = new HttpClient();
+        string body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["inputs"] = sentence });
+        using HttpResponseMessage response = await client.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST /embed answered {(int)response.StatusCode}: {text}");
+        float[] http = System.Text.Json.JsonSerializer.Deserialize<float[][]>(text)![0];
+        double worst = engine.Zip(http, (a, b) => Math.Abs(a - b)).Max();
+        if (http.Length != engine.Length || worst > 1e-6)
+            throw new InvalidOperationException($"HTTP and engine vectors differ (length {http.Length} vs {engine.Length}, max |diff| {worst})");
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+
+    /// <summary>The directory holding Vivace.slnx, from the working directory or the binary upwards.</summary>
+    private static string RepositoryRoot()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (string? d = Path.GetFullPath(start); d != null; d = Path.GetDirectoryName(d))
+                if (File.Exists(Path.Combine(d, "Vivace.slnx")) && File.Exists(Path.Combine(d, "bench", "loadtest", "embed.lua"))) return d;
+        throw new InvalidOperationException("run from the Vivace repository (bench/loadtest/embed.lua not found)");
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
+    private static string WrkVersion(string wrk)
+    {
+        try
+        {
+            using Process p = Process.Start(new ProcessStartInfo(wrk, "-v") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            string first = text.Split('\n')[0];
+            int cut = first.IndexOf(" Copyright", StringComparison.Ordinal);
+            return (cut > 0 ? first[..cut] : first).Replace("wrk ", "").Trim();
+        }
+        catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception) { return "?"; }
+    }
+
+    /// <summary>CPU seconds (user + system) of this process's finished children (wrk), from getrusage(RUSAGE_CHILDREN).</summary>
+    private static unsafe double ChildrenCpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux()) return double.NaN;
+        long* usage = stackalloc long[32]; // struct rusage: two timevals, then 14 longs
+        if (getrusage(-1, usage) != 0) return double.NaN;
+        return usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int getrusage(int who, long* usage);
+
+    private static string? StringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
