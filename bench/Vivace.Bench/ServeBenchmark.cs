@@ -20,7 +20,8 @@ namespace Vivace.Bench;
 /// Both sides cycle through the same sentences (bench/loadtest/sentences.txt). Prints requests/s, p50 and p99
 /// per side, non-2xx answers and the HTTP/engine throughput ratio, as a markdown table.
 /// <para>Usage (from the repository root; wrk from <c>bench/loadtest/install.sh</c>, else the HTTP columns are skipped):
-/// <c>dotnet run -c Release --project bench/Vivace.Bench -- serve [--quick] [--out FILE.md]</c>.
+/// <c>dotnet run -c Release --project bench/Vivace.Bench -- serve [--quick] [--out FILE.md]</c>
+/// (<c>--rounds R</c>, <c>--seconds N</c> per round and side, <c>--connections 8,32</c> for other levels).
 /// <c>--quick</c> takes under 2 minutes, the full run under 6. The server's per-request log lines go to stderr
 /// (as <c>vivace serve</c> writes them, to a real file descriptor); redirect it (<c>2&gt;serve.log</c>) to keep the
 /// terminal readable. <c>--quiet-server</c> turns the request log off, to measure what it costs.</para>
@@ -40,7 +41,12 @@ public static class ServeBenchmark
         bool quick = args.Contains("--quick");
         bool quietServer = args.Contains("--quiet-server");
         string? outFile = StringArg(args, "--out");
-        TimeSpan duration = TimeSpan.FromSeconds(quick ? 8 : 25), warmup = TimeSpan.FromSeconds(quick ? 2 : 5);
+        // Short rounds, engine and HTTP alternating (E H, H E, ...): the machine's speed drifts, and paired rounds
+        // see the same drift. Medians over the rounds.
+        int rounds = IntArg(args, "--rounds") ?? (quick ? 3 : 5);
+        TimeSpan round = TimeSpan.FromSeconds(IntArg(args, "--seconds") ?? (quick ? 3 : 5)), warmup = TimeSpan.FromSeconds(quick ? 2 : 5);
+        int[] levels = StringArg(args, "--connections") is { } list
+            ? list.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : Concurrency;
 
         string root = RepositoryRoot();
         string script = Path.Combine(root, "bench", "loadtest", "embed.lua");
@@ -73,14 +79,15 @@ public static class ServeBenchmark
                               $"{EmbedBenchmark.Machine()}, {DateTime.UtcNow:yyyy-MM-dd}{(quick ? ", --quick" : "")}");
             report.AppendLine();
             report.AppendLine($"- {sentences.Length} sentences (bench/loadtest/sentences.txt), {tokens[0]}–{tokens[^1]} tokens (median {tokens[tokens.Length / 2]}), one per request, cycled; result cache off; normalize on");
-            report.AppendLine($"- {duration.TotalSeconds:F0} s per side per concurrency after a {warmup.TotalSeconds:F0} s warm-up of each side; " +
-                              $"wrk {(wrk is null ? "not installed" : WrkVersion(wrk))} with min(2, C) threads on the same machine; server request log {(quietServer ? "off (--quiet-server)" : "on (Information, to stderr)")}; " +
+            report.AppendLine($"- per concurrency: {rounds} rounds of {round.TotalSeconds:F0} s per side, engine and HTTP alternating, after a {warmup.TotalSeconds:F0} s warm-up of each side; " +
+                              "req/s, p50 and p99 are medians over the rounds, HTTP/engine the median of the rounds' paired ratios");
+            report.AppendLine($"- wrk {(wrk is null ? "not installed" : WrkVersion(wrk))}, min(2, C) threads, on the same machine; server request log {(quietServer ? "off (--quiet-server)" : "on (Information, to stderr)")}; " +
                               $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
             report.AppendLine("- engine: C tasks, each looping TokenizeIds + await EmbeddingQueue.EmbedAsync on the server's own queue; HTTP: wrk -c C against the server in this process");
-            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores busy on average (this process; wrk separately)");
+            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores this process kept busy on average (engine rounds / HTTP rounds), and wrk's");
             report.AppendLine();
-            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | engine batch | HTTP req/s | HTTP p50 ms | HTTP p99 ms | HTTP batch | non-2xx | HTTP/engine | server cpu | wrk cpu |");
-            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | HTTP req/s | HTTP p50 ms | HTTP p99 ms | non-2xx | HTTP/engine | batch engine / HTTP | cpu engine / HTTP / wrk |");
+            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             Console.Write(report.ToString());
 
             await EngineAsync(model, sentences, embedOptions, 8, warmup);
@@ -88,23 +95,34 @@ public static class ServeBenchmark
 
             var ratios = new Dictionary<int, double>();
             long non2xxUpTo32 = 0;
-            foreach (int c in Concurrency)
+            foreach (int c in levels)
             {
-                Load engine = await EngineAsync(model, sentences, embedOptions, c, duration);
-                HttpLoad? http = wrk != null ? await WrkAsync(wrk, script, sentencesFile, url, model.Queue, c, duration) : null;
-                string row;
-                if (http is null)
-                    row = $"| {c} | {engine.RequestsPerSecond:F1} | {engine.P50Ms:F2} | {engine.P99Ms:F2} | {engine.RequestsPerBatch:F1} | – | – | – | – | – | – | – | – |";
+                var engine = new List<Load>();
+                var http = new List<HttpLoad>();
+                var paired = new List<double>();
+                for (int r = 0; r < rounds; r++)
+                {
+                    bool engineFirst = r % 2 == 0;
+                    if (engineFirst) engine.Add(await EngineAsync(model, sentences, embedOptions, c, round));
+                    if (wrk != null) http.Add(await WrkAsync(wrk, script, sentencesFile, url, model.Queue, c, round));
+                    if (!engineFirst) engine.Add(await EngineAsync(model, sentences, embedOptions, c, round));
+                    if (wrk != null) paired.Add(http[^1].Load.RequestsPerSecond / engine[^1].RequestsPerSecond);
+                }
+                string row = $"| {c} | {Median(engine, l => l.RequestsPerSecond):F1} | {Median(engine, l => l.P50Ms):F2} | {Median(engine, l => l.P99Ms):F2} | ";
+                if (wrk is null)
+                    row += $"– | – | – | – | – | {Median(engine, l => l.RequestsPerBatch):F1} / – | {Median(engine, l => l.CpuCores):F2} / – / – |";
                 else
                 {
-                    double ratio = http.Load.RequestsPerSecond / engine.RequestsPerSecond;
+                    double ratio = Median(paired, x => x);
                     ratios[c] = ratio;
-                    if (c <= 32) non2xxUpTo32 += http.Non2xx + http.SocketErrors;
-                    string errors = http.SocketErrors > 0 ? $"{http.Non2xx} (+{http.SocketErrors} socket errors)" : $"{http.Non2xx}";
-                    row = $"| {c} | {engine.RequestsPerSecond:F1} | {engine.P50Ms:F2} | {engine.P99Ms:F2} | {engine.RequestsPerBatch:F1} | " +
-                          $"{http.Load.RequestsPerSecond:F1} | {http.Load.P50Ms:F2} | {http.Load.P99Ms:F2} | {http.Load.RequestsPerBatch:F1} | {errors} | {ratio:F2} | " +
-                          $"{http.Load.CpuCores:F2} | {http.WrkCores:F2} |";
-                    if (http.FirstError != null) Console.Error.WriteLine($"serve: first non-2xx at {c} connections: {http.FirstError}");
+                    long non2xx = http.Sum(h => h.Non2xx), socketErrors = http.Sum(h => h.SocketErrors);
+                    if (c <= 32) non2xxUpTo32 += non2xx + socketErrors;
+                    string errors = socketErrors > 0 ? $"{non2xx} (+{socketErrors} socket errors)" : $"{non2xx}";
+                    row += $"{Median(http, h => h.Load.RequestsPerSecond):F1} | {Median(http, h => h.Load.P50Ms):F2} | {Median(http, h => h.Load.P99Ms):F2} | {errors} | {ratio:F2} | " +
+                           $"{Median(engine, l => l.RequestsPerBatch):F1} / {Median(http, h => h.Load.RequestsPerBatch):F1} | " +
+                           $"{Median(engine, l => l.CpuCores):F2} / {Median(http, h => h.Load.CpuCores):F2} / {Median(http, h => h.WrkCores):F2} |";
+                    foreach (HttpLoad h in http.Where(h => h.FirstError != null).Take(1))
+                        Console.Error.WriteLine($"serve: first non-2xx at {c} connections: {h.FirstError}");
                 }
                 Console.WriteLine(row);
                 report.AppendLine(row);
@@ -113,7 +131,7 @@ public static class ServeBenchmark
             var summary = new StringBuilder().AppendLine();
             if (ratios.Count > 0)
             {
-                summary.AppendLine($"http throughput vs in-process engine at 32 connections: {ratios[32]:F2}");
+                summary.AppendLine($"http throughput vs in-process engine at 32 connections: {(ratios.TryGetValue(32, out double r32) ? r32.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}");
                 summary.AppendLine($"non-2xx at <= 32 connections: {non2xxUpTo32}");
             }
             else
@@ -238,6 +256,12 @@ public static class ServeBenchmark
             throw new InvalidOperationException($"HTTP and engine vectors differ (length {http.Length} vs {engine.Length}, max |diff| {worst})");
     }
 
+    private static double Median<T>(IReadOnlyList<T> items, Func<T, double> value)
+    {
+        double[] v = items.Select(value).Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
 
@@ -279,6 +303,9 @@ public static class ServeBenchmark
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe int getrusage(int who, long* usage);
+
+    private static int? IntArg(string[] args, string name) =>
+        StringArg(args, name) is { } v && int.TryParse(v, CultureInfo.InvariantCulture, out int n) ? n : null;
 
     private static string? StringArg(string[] args, string name)
     {
