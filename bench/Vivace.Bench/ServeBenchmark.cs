@@ -84,10 +84,10 @@ public static class ServeBenchmark
             report.AppendLine($"- wrk {(wrk is null ? "not installed" : WrkVersion(wrk))}, min(2, C) threads, on the same machine; server request log {(quietServer ? "off (--quiet-server)" : "on (Information, to stderr)")}; " +
                               $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
             report.AppendLine("- engine: C tasks, each looping TokenizeIds + await EmbeddingQueue.EmbedAsync on the server's own queue; HTTP: wrk -c C against the server in this process");
-            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores this process kept busy on average (engine rounds / HTTP rounds), and wrk's");
+            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores this process kept busy on average (engine rounds / HTTP rounds), and wrk's; cpu ms per request: this process's CPU time over the requests answered");
             report.AppendLine();
-            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | HTTP req/s | HTTP p50 ms | HTTP p99 ms | non-2xx | HTTP/engine | batch engine / HTTP | cpu engine / HTTP / wrk |");
-            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | HTTP req/s | HTTP p50 ms | HTTP p99 ms | non-2xx | HTTP/engine | batch engine / HTTP | cpu engine / HTTP / wrk | cpu ms per request engine / HTTP |");
+            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             Console.Write(report.ToString());
 
             await EngineAsync(model, sentences, embedOptions, 8, warmup);
@@ -110,7 +110,7 @@ public static class ServeBenchmark
                 }
                 string row = $"| {c} | {Median(engine, l => l.RequestsPerSecond):F1} | {Median(engine, l => l.P50Ms):F2} | {Median(engine, l => l.P99Ms):F2} | ";
                 if (wrk is null)
-                    row += $"– | – | – | – | – | {Median(engine, l => l.RequestsPerBatch):F1} / – | {Median(engine, l => l.CpuCores):F2} / – / – |";
+                    row += $"– | – | – | – | – | {Median(engine, l => l.RequestsPerBatch):F1} / – | {Median(engine, l => l.CpuCores):F2} / – / – | {Median(engine, CpuMsPerRequest):F2} / – |";
                 else
                 {
                     double ratio = Median(paired, x => x);
@@ -120,7 +120,8 @@ public static class ServeBenchmark
                     string errors = socketErrors > 0 ? $"{non2xx} (+{socketErrors} socket errors)" : $"{non2xx}";
                     row += $"{Median(http, h => h.Load.RequestsPerSecond):F1} | {Median(http, h => h.Load.P50Ms):F2} | {Median(http, h => h.Load.P99Ms):F2} | {errors} | {ratio:F2} | " +
                            $"{Median(engine, l => l.RequestsPerBatch):F1} / {Median(http, h => h.Load.RequestsPerBatch):F1} | " +
-                           $"{Median(engine, l => l.CpuCores):F2} / {Median(http, h => h.Load.CpuCores):F2} / {Median(http, h => h.WrkCores):F2} |";
+                           $"{Median(engine, l => l.CpuCores):F2} / {Median(http, h => h.Load.CpuCores):F2} / {Median(http, h => h.WrkCores):F2} | " +
+                           $"{Median(engine, CpuMsPerRequest):F2} / {Median(http, h => CpuMsPerRequest(h.Load)):F2} |";
                     foreach (HttpLoad h in http.Where(h => h.FirstError != null).Take(1))
                         Console.Error.WriteLine($"serve: first non-2xx at {c} connections: {h.FirstError}");
                 }
@@ -128,7 +129,11 @@ public static class ServeBenchmark
                 report.AppendLine(row);
             }
 
-            var summary = new StringBuilder().AppendLine();
+            var summary = new StringBuilder();
+            summary.AppendLine().AppendLine("Per request outside the batching queue, one thread, medians over the sentences (µs):").AppendLine();
+            foreach (string line in Overhead(model, sentences, embedOptions, options)) summary.AppendLine(line);
+            if (wrk != null) summary.AppendLine(await HealthLineAsync(wrk, url.Replace("/embed", "/health")));
+            summary.AppendLine();
             if (ratios.Count > 0)
             {
                 summary.AppendLine($"http throughput vs in-process engine at 32 connections: {(ratios.TryGetValue(32, out double r32) ? r32.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}");
@@ -218,6 +223,53 @@ public static class ServeBenchmark
             fields["connect_errors"] + fields["read_errors"] + fields["write_errors"] + fields["timeouts"], wrkCpu, firstError);
     }
 
+    /// <summary>The pieces of one request's CPU work, timed alone: what both sides do (tokenize, the model on a batch of
+    /// one) and what only the HTTP side does (read the body, write the answer).</summary>
+    private static List<string> Overhead(LoadedModel model, string[] sentences, EmbedOptions options, ServerOptions serverOptions)
+    {
+        var lines = new List<string>();
+        byte[][] bodies = sentences.Select(s => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["inputs"] = s }))).ToArray();
+        int[][] ids = sentences.Select(s => model.Embedder.TokenizeIds(s, options)).ToArray();
+        float[][][] answers = ids.Select(i => model.Embedder.EmbedTokens([i], normalize: true)).ToArray();
+        int bytes = ServerContext.Json(answers[0], ServerJsonContext.Default.SingleArrayArray).Length;
+        lines.Add($"- parse the body (JSON + inputs): {MedianMicroseconds(bodies, b => Inputs.Read(ServerContext.Parse(b, ServerJsonContext.Default.TeiEmbedRequest).Inputs, "inputs", serverOptions, true))}");
+        lines.Add($"- serialize the answer (1×{model.Embedder.Dimensions} floats, ~{bytes} bytes of JSON): {MedianMicroseconds(answers, a => ServerContext.Json(a, ServerJsonContext.Default.SingleArrayArray))}");
+        lines.Add($"- tokenize (both sides): {MedianMicroseconds(sentences, s => model.Embedder.TokenizeIds(s, options))}");
+        lines.Add($"- the model on a batch of one (both sides): {MedianMicroseconds(ids, i => model.Embedder.EmbedTokens([i], normalize: true), passes: 3)}");
+        return lines;
+    }
+
+    private static string MedianMicroseconds<T>(T[] items, Func<T, object> work, int passes = 50)
+    {
+        foreach (T item in items) work(item); // warm
+        var times = new List<double>();
+        for (int p = 0; p < passes; p++)
+            foreach (T item in items)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                work(item);
+                times.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+            }
+        times.Sort();
+        return times[times.Count / 2].ToString(times[times.Count / 2] < 100 ? "F1" : "F0", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Kestrel and the request pipeline alone: GET /health (no model, no log line) under wrk at 8 connections.</summary>
+    private static async Task<string> HealthLineAsync(string wrk, string url)
+    {
+        var start = new ProcessStartInfo(wrk) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "-t", "2", "-c", "8", "-d", "3s", url }) start.ArgumentList.Add(a);
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        using Process process = Process.Start(start)!;
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / clock.Elapsed.TotalSeconds;
+        string? rps = output.Split('\n').FirstOrDefault(l => l.StartsWith("Requests/sec:", StringComparison.Ordinal))?.Split(':')[1].Trim();
+        if (rps is null || !double.TryParse(rps, CultureInfo.InvariantCulture, out double r)) return "- GET /health under wrk -c 8: wrk gave no rate";
+        return $"- Kestrel + request pipeline (GET /health under wrk -c 8, no model): {r:F0} req/s at {cpu:F2} cores, {cpu * 1e6 / r:F0} µs CPU per request";
+    }
+
     /// <summary>Counts the batches a queue runs while it lives (requests per batch shows how much batching happened).</summary>
     private sealed class BatchCounter : IDisposable
     {
@@ -255,6 +307,8 @@ public static class ServeBenchmark
         if (http.Length != engine.Length || worst > 1e-6)
             throw new InvalidOperationException($"HTTP and engine vectors differ (length {http.Length} vs {engine.Length}, max |diff| {worst})");
     }
+
+    private static double CpuMsPerRequest(Load l) => l.CpuCores * 1000 / l.RequestsPerSecond;
 
     private static double Median<T>(IReadOnlyList<T> items, Func<T, double> value)
     {
