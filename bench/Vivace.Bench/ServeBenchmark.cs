@@ -43,7 +43,7 @@ public static class ServeBenchmark
         string? outFile = StringArg(args, "--out");
         // Short rounds, engine and HTTP alternating (E H, H E, ...): the machine's speed drifts, and paired rounds
         // see the same drift. Medians over the rounds.
-        int rounds = IntArg(args, "--rounds") ?? (quick ? 3 : 5);
+        int rounds = IntArg(args, "--rounds") ?? (quick ? 3 : 6);
         TimeSpan round = TimeSpan.FromSeconds(IntArg(args, "--seconds") ?? (quick ? 3 : 5)), warmup = TimeSpan.FromSeconds(quick ? 2 : 5);
         int[] levels = StringArg(args, "--connections") is { } list
             ? list.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : Concurrency;
@@ -84,41 +84,47 @@ public static class ServeBenchmark
             report.AppendLine($"- wrk {(wrk is null ? "not installed" : WrkVersion(wrk))}, min(2, C) threads, on the same machine; server request log {(quietServer ? "off (--quiet-server)" : "on (Information, to stderr)")}; " +
                               $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
             report.AppendLine("- engine: C tasks, each looping TokenizeIds + await EmbeddingQueue.EmbedAsync on the server's own queue; HTTP: wrk -c C against the server in this process");
-            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores this process kept busy on average (engine rounds / HTTP rounds), and wrk's; cpu ms per request: this process's CPU time over the requests answered");
+            report.AppendLine("- batch: mean requests per batch the queue ran; cpu: cores this process kept busy on average (engine rounds / HTTP rounds), and wrk's; cpu ms per request: this process's CPU time over the requests answered; " +
+                              "HTTP/engine per CPU-s: the same ratio with each side's throughput divided by the cores it got (this VM grants a varying share of its 2 cores)");
             report.AppendLine();
-            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | HTTP req/s | HTTP p50 ms | HTTP p99 ms | non-2xx | HTTP/engine | batch engine / HTTP | cpu engine / HTTP / wrk | cpu ms per request engine / HTTP |");
-            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            report.AppendLine("| connections | engine req/s | engine p50 ms | engine p99 ms | HTTP req/s | HTTP p50 ms | HTTP p99 ms | non-2xx | HTTP/engine | HTTP/engine per CPU-s | batch engine / HTTP | cpu engine / HTTP / wrk | cpu ms per request engine / HTTP |");
+            report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             Console.Write(report.ToString());
 
             await EngineAsync(model, sentences, embedOptions, 8, warmup);
             if (wrk != null) await WrkAsync(wrk, script, sentencesFile, url, model.Queue, 8, warmup);
 
             var ratios = new Dictionary<int, double>();
+            var ratiosPerCpu = new Dictionary<int, double>();
             long non2xxUpTo32 = 0;
             foreach (int c in levels)
             {
                 var engine = new List<Load>();
                 var http = new List<HttpLoad>();
                 var paired = new List<double>();
+                var pairedPerCpu = new List<double>();
                 for (int r = 0; r < rounds; r++)
                 {
                     bool engineFirst = r % 2 == 0;
                     if (engineFirst) engine.Add(await EngineAsync(model, sentences, embedOptions, c, round));
                     if (wrk != null) http.Add(await WrkAsync(wrk, script, sentencesFile, url, model.Queue, c, round));
                     if (!engineFirst) engine.Add(await EngineAsync(model, sentences, embedOptions, c, round));
-                    if (wrk != null) paired.Add(http[^1].Load.RequestsPerSecond / engine[^1].RequestsPerSecond);
+                    if (wrk == null) continue;
+                    paired.Add(http[^1].Load.RequestsPerSecond / engine[^1].RequestsPerSecond);
+                    pairedPerCpu.Add(CpuMsPerRequest(engine[^1]) / CpuMsPerRequest(http[^1].Load));
                 }
                 string row = $"| {c} | {Median(engine, l => l.RequestsPerSecond):F1} | {Median(engine, l => l.P50Ms):F2} | {Median(engine, l => l.P99Ms):F2} | ";
                 if (wrk is null)
-                    row += $"– | – | – | – | – | {Median(engine, l => l.RequestsPerBatch):F1} / – | {Median(engine, l => l.CpuCores):F2} / – / – | {Median(engine, CpuMsPerRequest):F2} / – |";
+                    row += $"– | – | – | – | – | – | {Median(engine, l => l.RequestsPerBatch):F1} / – | {Median(engine, l => l.CpuCores):F2} / – / – | {Median(engine, CpuMsPerRequest):F2} / – |";
                 else
                 {
-                    double ratio = Median(paired, x => x);
+                    double ratio = Median(paired, x => x), perCpu = Median(pairedPerCpu, x => x);
                     ratios[c] = ratio;
+                    ratiosPerCpu[c] = perCpu;
                     long non2xx = http.Sum(h => h.Non2xx), socketErrors = http.Sum(h => h.SocketErrors);
                     if (c <= 32) non2xxUpTo32 += non2xx + socketErrors;
                     string errors = socketErrors > 0 ? $"{non2xx} (+{socketErrors} socket errors)" : $"{non2xx}";
-                    row += $"{Median(http, h => h.Load.RequestsPerSecond):F1} | {Median(http, h => h.Load.P50Ms):F2} | {Median(http, h => h.Load.P99Ms):F2} | {errors} | {ratio:F2} | " +
+                    row += $"{Median(http, h => h.Load.RequestsPerSecond):F1} | {Median(http, h => h.Load.P50Ms):F2} | {Median(http, h => h.Load.P99Ms):F2} | {errors} | {ratio:F2} | {perCpu:F2} | " +
                            $"{Median(engine, l => l.RequestsPerBatch):F1} / {Median(http, h => h.Load.RequestsPerBatch):F1} | " +
                            $"{Median(engine, l => l.CpuCores):F2} / {Median(http, h => h.Load.CpuCores):F2} / {Median(http, h => h.WrkCores):F2} | " +
                            $"{Median(engine, CpuMsPerRequest):F2} / {Median(http, h => CpuMsPerRequest(h.Load)):F2} |";
@@ -137,6 +143,7 @@ public static class ServeBenchmark
             if (ratios.Count > 0)
             {
                 summary.AppendLine($"http throughput vs in-process engine at 32 connections: {(ratios.TryGetValue(32, out double r32) ? r32.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}");
+                summary.AppendLine($"http throughput per cpu-second vs in-process engine at 32 connections: {(ratiosPerCpu.TryGetValue(32, out double c32) ? c32.ToString("F2", CultureInfo.InvariantCulture) : "n/a")}");
                 summary.AppendLine($"non-2xx at <= 32 connections: {non2xxUpTo32}");
             }
             else
