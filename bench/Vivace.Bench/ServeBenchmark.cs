@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Vivace.Engine;
 using Vivace.Engine.Batching;
 using Vivace.Server;
@@ -138,6 +139,7 @@ public static class ServeBenchmark
             var summary = new StringBuilder();
             summary.AppendLine().AppendLine("Per request outside the batching queue, one thread, medians over the sentences (µs):").AppendLine();
             foreach (string line in Overhead(model, sentences, embedOptions, options)) summary.AppendLine(line);
+            if (!quietServer) summary.AppendLine(LogLine(app));
             if (wrk != null) summary.AppendLine(await HealthLineAsync(wrk, url.Replace("/embed", "/health")));
             summary.AppendLine();
             if (ratios.Count > 0)
@@ -244,6 +246,20 @@ public static class ServeBenchmark
         lines.Add($"- tokenize (both sides): {MedianMicroseconds(sentences, s => model.Embedder.TokenizeIds(s, options))}");
         lines.Add($"- the model on a batch of one (both sides): {MedianMicroseconds(ids, i => model.Embedder.EmbedTokens([i], normalize: true), passes: 3)}");
         return lines;
+    }
+
+    /// <summary>One request log line as the server writes it (through its own logger; the caller's share: format and
+    /// enqueue; the console writer thread adds its write).</summary>
+    private static string LogLine(WebApplication app)
+    {
+        ILogger log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vivace.Requests");
+        string[] ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
+        string us = MedianMicroseconds(ids, id =>
+        {
+            log.LogInformation("{Method} {Path} {Status} in {ElapsedMs:F1} ms, request {RequestId}", "POST", "/embed", 200, 12.3456, id);
+            return id;
+        });
+        return $"- one request log line (format and enqueue; to stderr): {us}";
     }
 
     private static string MedianMicroseconds<T>(T[] items, Func<T, object> work, int passes = 50)
