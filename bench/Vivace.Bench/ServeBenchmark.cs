@@ -18,8 +18,11 @@ namespace Vivace.Bench;
 /// cache off) under wrk, against the in-process engine at the same load. For each concurrency C in 1, 8, 32, 128:
 /// (a) engine: C concurrent workers, each looping "tokenize one sentence + await the model's EmbeddingQueue";
 /// (b) HTTP: <c>wrk -c C --latency -s bench/loadtest/embed.lua URL/embed</c>, posting <c>{"inputs": sentence}</c>.
-/// Both sides cycle through the same sentences (bench/loadtest/sentences.txt). Prints requests/s, p50 and p99
-/// per side, non-2xx answers and the HTTP/engine throughput ratio, as a markdown table.
+/// Both sides cycle through the same sentences (bench/loadtest/sentences.txt). Each concurrency runs in short rounds,
+/// engine and HTTP alternating, so that both sides see the same drift of a shared machine; prints medians of
+/// requests/s, p50 and p99 per side, non-2xx answers and the HTTP/engine throughput ratio (raw and per CPU-second) as
+/// a markdown table, then the HTTP-only costs of one request timed alone, and ends with the lines
+/// <c>http throughput vs in-process engine at 32 connections: X</c> and <c>non-2xx at &lt;= 32 connections: N</c>.
 /// <para>Usage (from the repository root; wrk from <c>bench/loadtest/install.sh</c>, else the HTTP columns are skipped):
 /// <c>dotnet run -c Release --project bench/Vivace.Bench -- serve [--quick] [--out FILE.md]</c>
 /// (<c>--rounds R</c>, <c>--seconds N</c> per round and side, <c>--connections 8,32</c> for other levels).
