@@ -5,11 +5,12 @@ return args.FirstOrDefault() switch
     "embed" => EmbedBenchmark.Run(args[1..]),
     "kernels" => KernelsBenchmark.Run(args[1..]),
     "tokenizers" => TokenizersBenchmark.Run(args[1..]),
+    "serve" => ServeBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels | tokenizers [--quick]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels | tokenizers [--quick] | serve [--quick] [--quiet-server] [--out FILE.md]");
     return 2;
 }

@@ -37,6 +37,7 @@ public sealed class ApiException(int status, string message, string errorType) :
     public static ApiException BadRequest(string message, string? param = null) => new(StatusCodes.Status400BadRequest, message, "bad_request") { Param = param };
     public static ApiException Unprocessable(string message, string? param = null) => new(StatusCodes.Status422UnprocessableEntity, message, "Validation") { Param = param };
     public static ApiException NotFound(string message, string? param = null) => new(StatusCodes.Status404NotFound, message, "not_found") { Param = param };
+    public static ApiException UnsupportedMediaType(string message) => new(StatusCodes.Status415UnsupportedMediaType, message, "bad_request");
     public static ApiException TooLarge(string message, string? param = null) => new(StatusCodes.Status413PayloadTooLarge, message, "Validation") { Param = param };
     public static ApiException Unauthorized(string message) => new(StatusCodes.Status401Unauthorized, message, "Unauthorized");
     public static ApiException Overloaded(string message) => new(StatusCodes.Status429TooManyRequests, message, "Overloaded");

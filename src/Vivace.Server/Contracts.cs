@@ -49,5 +49,6 @@ public sealed record HealthResponse(
 [JsonSerializable(typeof(float[]))]
 [JsonSerializable(typeof(float[][]))]
 [JsonSerializable(typeof(HealthResponse))]
-[JsonSourceGenerationOptions(MaxDepth = 64)]
+// Duplicate keys are rejected (422), as TEI's serde does: which one wins would be up to the parser.
+[JsonSourceGenerationOptions(MaxDepth = 64, AllowDuplicateProperties = false)]
 public sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -14,9 +14,12 @@ public sealed class ServerContext(ModelRegistry models, ServerOptions options)
     public ServerMetrics Metrics { get; } = new();
     public ResultCache Cache { get; } = new(options.CacheEntries, options.CacheBytes);
 
-    /// <summary>The whole request body (Kestrel bounds its size: 413 beyond <see cref="ServerOptions.MaxRequestBodyBytes"/>).</summary>
+    /// <summary>The whole request body (Kestrel bounds its size: 413 beyond <see cref="ServerOptions.MaxRequestBodyBytes"/>).
+    /// A body declared as something other than JSON is 415 (as TEI answers); no Content-Type is taken as JSON.</summary>
     public static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
+        if (!string.IsNullOrEmpty(http.Request.ContentType) && !http.Request.HasJsonContentType())
+            throw ApiException.UnsupportedMediaType($"the request body must be JSON (Content-Type: application/json), not '{http.Request.ContentType}'");
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
         return buffer.ToArray();
