@@ -57,5 +57,5 @@ public sealed record OpenAiModelList([property: JsonPropertyName("data")] OpenAi
 [JsonSerializable(typeof(OpenAiEmbeddingList<string>))]
 [JsonSerializable(typeof(OpenAiModel))]
 [JsonSerializable(typeof(OpenAiModelList))]
-[JsonSourceGenerationOptions(MaxDepth = 64)]
+[JsonSourceGenerationOptions(MaxDepth = 64, AllowDuplicateProperties = false)]
 public sealed partial class OpenAiJsonContext : JsonSerializerContext;

@@ -79,5 +79,5 @@ public sealed record TeiEmbeddingModel([property: JsonPropertyName("pooling")] s
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(float[]))]
 [JsonSerializable(typeof(TeiInfo))]
-[JsonSourceGenerationOptions(MaxDepth = 64)]
+[JsonSourceGenerationOptions(MaxDepth = 64, AllowDuplicateProperties = false)]
 public sealed partial class TeiToolJsonContext : JsonSerializerContext;

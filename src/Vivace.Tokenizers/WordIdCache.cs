@@ -46,6 +46,9 @@ internal sealed class WordIdCache
 
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>The slot table's size cap: eight slots per entry kept at most.</summary>
+    private int MaxSlots => (int)BitOperations.RoundUpToPowerOf2((uint)_maxEntries * 8);
+
     public bool TryGet(ReadOnlySpan<char> word, bool prefixSpace, out ReadOnlySpan<int> ids)
     {
         ids = default;
@@ -92,9 +95,15 @@ internal sealed class WordIdCache
             word.CopyTo(MemoryMarshal.Cast<int, char>(arena.AsSpan(offset + 1, (word.Length + 1) / 2)));
             ids.CopyTo(arena.AsSpan(offset + 1 + (word.Length + 1) / 2));
 
+            // Grow at half full, and also when this word's probe window is taken (clusters happen); at the
+            // size cap a full window leaves the word uncached.
             var slots = _slots;
-            if ((_count + 1) * 2 > slots.Length) slots = Rehash(slots.Length * 2);
-            if (!TryPlace(slots, hash, offset)) return; // the entry stays unreferenced in the arena
+            if ((_count + 1) * 2 > slots.Length && slots.Length < MaxSlots) slots = Rehash(slots.Length * 2);
+            while (!TryPlace(slots, hash, offset))
+            {
+                if (slots.Length >= MaxSlots) return; // the entry stays unreferenced in the arena
+                slots = Rehash(slots.Length * 2);
+            }
             _arenaUsed += need;
             Volatile.Write(ref _arena, arena); // before the slots that point into it
             Volatile.Write(ref _slots, slots);

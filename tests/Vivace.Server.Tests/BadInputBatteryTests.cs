@@ -158,10 +158,10 @@ public class BadInputBatteryTests(DefaultLimitsServerFixture server) : IClassFix
             await AssertClientErrorAsync(path, Content(Encoding.UTF8.GetBytes(ids)), "100k token ids in one list");
         // TEI does not truncate unless asked; HF does unless told not to.
         await AssertClientErrorAsync("/embed", Content(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { inputs = words }))),
-            "50k words without truncate", HttpStatusCode.RequestEntityTooLarge);
+            "50k words without truncate", HttpStatusCode.UnprocessableEntity);
         foreach ((string path, _) in RoutesFor("hf"))
             await AssertClientErrorAsync(path, Content(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { inputs = words, parameters = new { truncate = false } }))),
-                "50k words with truncate false", HttpStatusCode.RequestEntityTooLarge);
+                "50k words with truncate false", HttpStatusCode.UnprocessableEntity);
     }
 
     [Fact]
