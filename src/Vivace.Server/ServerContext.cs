@@ -39,6 +39,9 @@ public sealed class ServerContext(ModelRegistry models, ServerOptions options)
             string where = e.Path is { Length: > 1 } path ? $" at {path}" : "";
             // "$.dimensions" → "dimensions", the field OpenAI's error names as its "param".
             string? field = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+            // A value of the wrong type: say so in the API's terms, not .NET's type names.
+            if (field != null && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+                throw ApiException.Unprocessable($"'{field}' has the wrong type (see this route's request fields)", field);
             throw ApiException.Unprocessable($"the request body is not valid JSON for this route{where}: {FirstSentence(e.Message)}", field);
         }
         catch (InvalidOperationException e)
