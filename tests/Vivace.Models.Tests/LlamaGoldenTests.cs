@@ -10,7 +10,7 @@ namespace Vivace.Models.Tests;
 /// The Llama decoder's plain forward pass (no KV cache) reproduces the logits transformers computed for the same
 /// checkpoint (../shared/goldens) on a left-padded batch: every non-padding position within 1e-4 of the largest magnitude.
 /// </summary>
-public class LlamaGoldenTests
+public class LlamaGoldenTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [SkippableTheory]
     [InlineData("llama-small")]
@@ -42,6 +42,7 @@ public class LlamaGoldenTests
                 worst = MathF.Max(worst, MathF.Abs(expected[r * vocab + j] - actual[r * vocab + j]));
             }
         }
+        output.WriteLine($"{name}: max abs diff {worst}, largest |logit| {scale}");
         Assert.True(scale > 0, "logits: golden is all zeros");
         Assert.True(worst <= 1e-4f * scale, $"logits: max abs diff {worst} exceeds 1e-4 × {scale}");
     }
