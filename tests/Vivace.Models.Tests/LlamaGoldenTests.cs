@@ -1,0 +1,56 @@
+using Vivace.Cpu;
+using Vivace.Formats.Safetensors;
+using Vivace.Models.Decoders;
+using Vivace.Tensors;
+using Vivace.Tests;
+
+namespace Vivace.Models.Tests;
+
+/// <summary>
+/// The Llama decoder's plain forward pass (no KV cache) reproduces the logits transformers computed for the same
+/// checkpoint (../shared/goldens) on a left-padded batch: every non-padding position within 1e-4 of the largest magnitude.
+/// </summary>
+public class LlamaGoldenTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [SkippableTheory]
+    [InlineData("llama-small")]
+    [InlineData("llama-wide")]
+    public void LogitsMatchTransformers(string name)
+    {
+        string dir = SharedData.Require("goldens", name);
+        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1];
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        Assert.Contains(0L, mask); // the batch really has (left) padding
+
+        Tensor logits = model.Forward(batch, seq, ids.Span<long>(), mask);
+
+        Assert.Equal(new Shape(batch, seq, model.Config.VocabSize), logits.Shape);
+        ReadOnlySpan<float> expected = goldens.Get("logits").AsSpan();
+        ReadOnlySpan<float> actual = logits.AsSpan();
+        int vocab = model.Config.VocabSize;
+        Assert.Equal(expected.Length, actual.Length);
+        float scale = 0, worst = 0;
+        for (int r = 0; r < batch * seq; r++)
+        {
+            if (mask[r] == 0) continue;
+            for (int j = 0; j < vocab; j++)
+            {
+                scale = MathF.Max(scale, MathF.Abs(expected[r * vocab + j]));
+                worst = MathF.Max(worst, MathF.Abs(expected[r * vocab + j] - actual[r * vocab + j]));
+            }
+        }
+        output.WriteLine($"{name}: max abs diff {worst}, largest |logit| {scale}");
+        Assert.True(scale > 0, "logits: golden is all zeros");
+        Assert.True(worst <= 1e-4f * scale, $"logits: max abs diff {worst} exceeds 1e-4 × {scale}");
+    }
+
+    [Fact]
+    public void PositionsFollowTheMaskForLeftPadding()
+    {
+        int[] p = LlamaModel.PositionsFromMask(2, 4, [0, 0, 1, 1, 1, 1, 1, 1]);
+        Assert.Equal([0, 0, 0, 1, 0, 1, 2, 3], p);
+    }
+}
