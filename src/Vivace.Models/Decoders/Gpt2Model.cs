@@ -1,0 +1,239 @@
+using Vivace.Formats;
+using Vivace.Tensors;
+
+namespace Vivace.Models.Decoders;
+
+/// <summary>The fields of an HF GPT-2 <c>config.json</c> a forward pass needs.</summary>
+public sealed record Gpt2Config
+{
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int InnerSize { get; init; }
+    public required int Layers { get; init; }
+    public required int Heads { get; init; }
+    public required int MaxPositions { get; init; }
+    public required float LayerNormEps { get; init; }
+    public required Activation Activation { get; init; }
+    public bool ScaleAttnWeights { get; init; } = true;
+    public bool ScaleAttnByInverseLayerIdx { get; init; }
+    public int HeadDim => HiddenSize / Heads;
+
+    public static Gpt2Config FromHf(HfConfig c)
+    {
+        int hidden = c.GetIntAny("n_embd", "hidden_size");
+        int heads = c.GetIntAny("n_head", "num_attention_heads");
+        if (hidden % heads != 0)
+            throw new ModelFormatException(c.Source, "n_head", $"{heads} does not divide n_embd {hidden}");
+        string act = c.GetString("activation_function", "gelu_new");
+        Activation activation = act switch
+        {
+            "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => Activation.GeluTanh,
+            "gelu" => Activation.Gelu,
+            "relu" => Activation.Relu,
+            "tanh" => Activation.Tanh,
+            _ => throw new ModelFormatException(c.Source, "activation_function", $"'{act}' is not supported"),
+        };
+        if (c.GetBool("reorder_and_upcast_attn", false))
+            { /* only changes numerics (upcast to f32); we already compute in f32 */ }
+        if (c.GetBool("add_cross_attention", false))
+            throw new ModelFormatException(c.Source, "add_cross_attention", "cross-attention is not supported");
+        return new Gpt2Config
+        {
+            VocabSize = c.GetInt("vocab_size"),
+            HiddenSize = hidden,
+            InnerSize = c.TryGetInt("n_inner") ?? 4 * hidden,
+            Layers = c.GetIntAny("n_layer", "num_hidden_layers"),
+            Heads = heads,
+            MaxPositions = c.GetIntAny("n_positions", "max_position_embeddings"),
+            LayerNormEps = c.GetFloat("layer_norm_epsilon", 1e-5f),
+            Activation = activation,
+            ScaleAttnWeights = c.GetBool("scale_attn_weights", true),
+            ScaleAttnByInverseLayerIdx = c.GetBool("scale_attn_by_inverse_layer_idx", false),
+        };
+    }
+}
+
+/// <summary>One GPT-2 block: pre-LayerNorm attention with a fused QKV projection, pre-LayerNorm MLP.</summary>
+public sealed class Gpt2Layer
+{
+    public required LayerNormWeights Ln1 { get; init; }
+    public required ILinearWeight Qkv { get; init; }
+    public required ILinearWeight AttnOut { get; init; }
+    public required LayerNormWeights Ln2 { get; init; }
+    public required ILinearWeight Fc { get; init; }
+    public required ILinearWeight MlpOut { get; init; }
+}
+
+/// <summary>
+/// GPT2LMHeadModel's plain forward pass (no KV cache) over a left-padded batch, returning logits for every position.
+/// Modules (under <c>transformer.</c> or bare): <c>wte</c>, <c>wpe</c>, <c>h.N.{ln_1, attn.{c_attn, c_proj}, ln_2,
+/// mlp.{c_fc, c_proj}}</c>, <c>ln_f</c>; the LM head is tied to <c>wte</c> (or <c>lm_head</c> when present and untied).
+/// Conv1D weights are stored <c>[in, out]</c> and transposed at load to the <c>[out, in]</c> Linear layout.
+/// Linear, LayerNorm, Gather and Add go through <see cref="ITensorOps"/>; causal attention is scalar.
+/// </summary>
+public sealed class Gpt2Model
+{
+    private readonly ITensorOps _ops;
+    private readonly Tensor _wte, _wpe;
+    private readonly Gpt2Layer[] _layers;
+    private readonly LayerNormWeights _lnF;
+    private readonly ILinearWeight _lmHead;
+
+    public Gpt2Model(Gpt2Config config, WeightScope root, bool tieWordEmbeddings = true)
+    {
+        _ops = root.Ops;
+        Config = config;
+        int h = config.HiddenSize;
+        WeightScope t = root.Contains("transformer.wte.weight") ? root.Sub("transformer") : root;
+        _wte = t.Sub("wte").Get("weight", config.VocabSize, h);
+        _wpe = t.Sub("wpe").Get("weight", config.MaxPositions, h);
+        _layers = new Gpt2Layer[config.Layers];
+        for (int i = 0; i < config.Layers; i++)
+        {
+            WeightScope layer = t.Sub("h").Sub(i.ToString());
+            WeightScope attn = layer.Sub("attn"), mlp = layer.Sub("mlp");
+            _layers[i] = new Gpt2Layer
+            {
+                Ln1 = layer.LayerNorm("ln_1", h, config.LayerNormEps),
+                Qkv = Conv1D(attn, "c_attn", h, 3 * h),
+                AttnOut = Conv1D(attn, "c_proj", h, h),
+                Ln2 = layer.LayerNorm("ln_2", h, config.LayerNormEps),
+                Fc = Conv1D(mlp, "c_fc", h, config.InnerSize),
+                MlpOut = Conv1D(mlp, "c_proj", config.InnerSize, h),
+            };
+        }
+        _lnF = t.LayerNorm("ln_f", h, config.LayerNormEps);
+        bool hasHead = root.Contains("lm_head.weight");
+        if (!tieWordEmbeddings && !hasHead)
+            throw new ModelFormatException("model.safetensors", root.NameOf("lm_head.weight"), "weight is missing and tie_word_embeddings is false");
+        _lmHead = hasHead && !tieWordEmbeddings
+            ? root.Linear("lm_head", h, config.VocabSize, bias: false)
+            : _ops.PrepareLinear(_wte.WithName(t.NameOf("wte.weight")), null);
+    }
+
+    public Gpt2Config Config { get; }
+
+    /// <summary>A GPT-2 Conv1D (<c>weight [in, out]</c>, <c>bias [out]</c>) as a Linear layer.</summary>
+    private static ILinearWeight Conv1D(WeightScope scope, string name, int inFeatures, int outFeatures)
+    {
+        WeightScope s = scope.Sub(name);
+        Tensor w = s.Get("weight", inFeatures, outFeatures).TransposeLastTwo().WithName(s.NameOf("weight"));
+        Tensor b = s.Get("bias", outFeatures);
+        return scope.Ops.PrepareLinear(w, b);
+    }
+
+    /// <summary>Loads an HF GPT-2 checkpoint directory (<c>config.json</c> + safetensors).</summary>
+    public static Gpt2Model Load(string directory, ITensorOps ops)
+    {
+        string configPath = Path.Combine(directory, "config.json");
+        if (!File.Exists(configPath))
+            throw new ModelFormatException(configPath, "config.json is missing from the model directory");
+        HfConfig hf = HfConfig.Load(configPath);
+        using IWeightSource weights = WeightSources.Open(directory);
+        return new Gpt2Model(Gpt2Config.FromHf(hf), new WeightScope(weights) { Ops = ops }, hf.GetBool("tie_word_embeddings", true));
+    }
+
+    /// <summary>How position ids are derived for a padded batch.</summary>
+    public PositionMode Positions { get; set; } = PositionMode.Arange;
+
+    public enum PositionMode
+    {
+        /// <summary><c>0..seq-1</c> for every row, as transformers' GPT2 forward does without explicit position_ids.</summary>
+        Arange,
+        /// <summary><c>cumsum(mask) − 1</c>, 0 at padding, as generate() passes them.</summary>
+        FromMask,
+    }
+
+    public static int[] PositionIds(int batch, int seq, ReadOnlySpan<long> mask, PositionMode mode)
+    {
+        if (mode == PositionMode.FromMask) return LlamaModel.PositionsFromMask(batch, seq, mask);
+        var p = new int[batch * seq];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < seq; t++) p[b * seq + t] = t;
+        return p;
+    }
+
+    /// <summary>Logits <c>[batch, seq, vocab]</c> for a left-padded batch; padding positions' logits are not meaningful.</summary>
+    public Tensor Forward(int batch, int seq, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask)
+    {
+        Gpt2Config c = Config;
+        int tokens = batch * seq, h = c.HiddenSize;
+        var ids = new int[tokens];
+        for (int i = 0; i < tokens; i++) ids[i] = checked((int)inputIds[i]);
+        long[] mask = attentionMask.ToArray();
+        int[] positions = PositionIds(batch, seq, mask, Positions);
+
+        Tensor hidden = Tensor.Zeros(tokens, h);
+        _ops.Gather(_wte, ids, hidden);
+        _ops.Gather(_wpe, positions, hidden, accumulate: true);
+        Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
+        Tensor qkv = Tensor.Zeros(tokens, 3 * h), context = Tensor.Zeros(tokens, h);
+        Tensor inner = Tensor.Zeros(tokens, c.InnerSize);
+
+        for (int li = 0; li < _layers.Length; li++)
+        {
+            Gpt2Layer layer = _layers[li];
+            _ops.LayerNorm(hidden, null, layer.Ln1.Gamma, layer.Ln1.Beta, layer.Ln1.Epsilon, normed);
+            _ops.Linear(normed, layer.Qkv, qkv);
+            float scale = c.ScaleAttnWeights ? 1f / MathF.Sqrt(c.HeadDim) : 1f;
+            if (c.ScaleAttnByInverseLayerIdx) scale /= li + 1;
+            CausalAttention(qkv, context, batch, seq, mask, c.Heads, c.HeadDim, scale);
+            _ops.Linear(context, layer.AttnOut, projected);
+            _ops.Add(hidden, projected);
+
+            _ops.LayerNorm(hidden, null, layer.Ln2.Gamma, layer.Ln2.Beta, layer.Ln2.Epsilon, normed);
+            _ops.Linear(normed, layer.Fc, inner, c.Activation);
+            _ops.Linear(inner, layer.MlpOut, projected);
+            _ops.Add(hidden, projected);
+        }
+        _ops.LayerNorm(hidden, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, normed);
+        Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
+        _ops.Linear(normed, _lmHead, logits);
+        return logits.Reshape(batch, seq, c.VocabSize);
+    }
+
+    /// <summary>
+    /// Eager causal attention over a left-padded batch on a packed <c>[tokens, 3H]</c> QKV matrix: query t of row b
+    /// attends to keys j ≤ t with mask[b, j] ≠ 0. Rows with no visible key are zero. Scalar.
+    /// </summary>
+    private static void CausalAttention(Tensor queryKeyValue, Tensor output, int batch, int seq, long[] mask,
+        int heads, int headDim, float scale)
+    {
+        ReadOnlySpan<float> qkv = queryKeyValue.AsSpan();
+        Span<float> o = output.AsSpan();
+        o.Clear();
+        int width = heads * headDim, stride = 3 * width;
+        var scores = new float[seq];
+        for (int b = 0; b < batch; b++)
+        for (int t = 0; t < seq; t++)
+        for (int hh = 0; hh < heads; hh++)
+        {
+            ReadOnlySpan<float> qi = qkv.Slice((b * seq + t) * stride + hh * headDim, headDim);
+            float max = float.NegativeInfinity;
+            for (int j = 0; j <= t; j++)
+            {
+                if (mask[b * seq + j] == 0) { scores[j] = float.NegativeInfinity; continue; }
+                ReadOnlySpan<float> kj = qkv.Slice((b * seq + j) * stride + width + hh * headDim, headDim);
+                float dot = 0;
+                for (int d = 0; d < headDim; d++) dot += qi[d] * kj[d];
+                scores[j] = dot * scale;
+                max = MathF.Max(max, scores[j]);
+            }
+            if (float.IsNegativeInfinity(max)) continue;
+            float sum = 0;
+            for (int j = 0; j <= t; j++)
+            {
+                scores[j] = float.IsNegativeInfinity(scores[j]) ? 0 : MathF.Exp(scores[j] - max);
+                sum += scores[j];
+            }
+            Span<float> oi = o.Slice((b * seq + t) * width + hh * headDim, headDim);
+            for (int j = 0; j <= t; j++)
+            {
+                if (scores[j] == 0) continue;
+                float p = scores[j] / sum;
+                ReadOnlySpan<float> vj = qkv.Slice((b * seq + j) * stride + 2 * width + hh * headDim, headDim);
+                for (int d = 0; d < headDim; d++) oi[d] += p * vj[d];
+            }
+        }
+    }
+}
