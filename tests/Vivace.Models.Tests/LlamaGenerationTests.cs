@@ -94,6 +94,45 @@ public class LlamaGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"{name}: {steps.Count} steps, worst diff / max |logit| = {worstRatio}");
     }
 
+    /// <summary>
+    /// The goldens never hit eos, so this checks eos handling against the golden ids themselves: with eos set to a token
+    /// a sequence emits, that sequence keeps the ids up to and including it, then gets pad_token_id (as transformers pads
+    /// finished sequences); the other continues unchanged; once all are finished generation stops early.
+    /// </summary>
+    [SkippableFact]
+    public void EosFinishesSequencesWithPadding()
+    {
+        string dir = SharedData.Require("goldens", "llama-small");
+        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1];
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        long[] golden = goldens.GetRaw("generated_ids").Span<long>().ToArray();
+        int total = golden.Length / batch, maxNew = total - seq;
+        const long pad = 7;
+
+        // Sequence 0's second new token becomes eos; sequence 1 never emits it (asserted), so it runs to max_new_tokens.
+        long eos0 = golden[seq + 1];
+        Assert.DoesNotContain(eos0, golden.AsSpan(total + seq, maxNew).ToArray());
+        Assert.DoesNotContain(eos0, golden.AsSpan(seq, 1).ToArray());
+        (long[] got, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
+            new GenerationSettings(maxNew, [eos0], pad));
+        Assert.Equal(total, length);
+        long[] expected = (long[])golden.Clone();
+        expected.AsSpan(seq + 2, maxNew - 2).Fill(pad);
+        Assert.Equal(expected, got);
+
+        // Also make sequence 1's first new token an eos: both finish by step 2 and generation stops there.
+        long eos1 = golden[total + seq];
+        (got, length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
+            new GenerationSettings(maxNew, [eos0, eos1], pad));
+        Assert.Equal(seq + 2, length);
+        Assert.Equal(golden.AsSpan(0, seq + 2).ToArray(), got.AsSpan(0, length).ToArray());
+        Assert.Equal(golden.AsSpan(total, seq + 1).ToArray(), got.AsSpan(length, seq + 1).ToArray());
+        Assert.Equal(pad, got[length + seq + 1]);
+    }
+
     [Fact]
     public void ArgMaxTakesLowestIdOnTies()
     {
