@@ -18,7 +18,8 @@ public sealed class LlamaLayer
 }
 
 /// <summary>
-/// LlamaForCausalLM's plain forward pass (no KV cache yet) over a left-padded batch, returning logits for every position.
+/// LlamaForCausalLM's forward pass over a left-padded batch: <see cref="Forward"/> (no cache, logits for every position)
+/// and <see cref="ForwardCached"/> (prefill/decode against a <see cref="KvCache"/>).
 /// Modules: <c>model.embed_tokens</c>, <c>model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
 /// post_attention_layernorm, mlp.{gate,up,down}_proj}</c>, <c>model.norm</c>, <c>lm_head</c> (or the embedding when tied).
 /// Linear layers and the embedding lookup go through <see cref="ITensorOps"/>; RMSNorm, RoPE, causal GQA attention and
@@ -148,6 +149,131 @@ public sealed class LlamaModel
         Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
         _ops.Linear(hidden, _lmHead, logits);
         return logits.Reshape(batch, seq, c.VocabSize);
+    }
+
+    /// <summary>
+    /// Cached forward: runs only the <paramref name="count"/> new positions per sequence (<paramref name="inputIds"/> and
+    /// <paramref name="newMask"/> both <c>[batch, count]</c>), appends their keys/values (after RoPE) to
+    /// <paramref name="cache"/>, and attends to everything cached so far. Prefill is this call with the whole prompt on an
+    /// empty cache; a decode step is this call with count 1. Returns logits <c>[batch, vocab]</c> for the last new
+    /// position only when <paramref name="lastOnly"/> (generation needs nothing else, and the LM head is the largest
+    /// matmul), otherwise <c>[batch, count, vocab]</c>.
+    /// </summary>
+    public Tensor ForwardCached(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
+        bool lastOnly = true)
+    {
+        DecoderConfig c = Config;
+        if (cache.Batch != batch) throw new ArgumentException($"cache batch {cache.Batch} != {batch}", nameof(cache));
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count));
+        int tokens = batch * count, h = c.HiddenSize, hd = c.HeadDim;
+        int qOut = c.Heads * hd, kvOut = c.KeyValueHeads * hd;
+        var ids = new int[tokens];
+        for (int i = 0; i < tokens; i++) ids[i] = checked((int)inputIds[i]);
+        int start = cache.Length;
+        int[] positions = cache.Reserve(count, newMask);
+
+        Tensor hidden = Tensor.Zeros(tokens, h);
+        _ops.Gather(_embedTokens, ids, hidden);
+        Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
+        Tensor q = Tensor.Zeros(tokens, qOut), k = Tensor.Zeros(tokens, kvOut), v = Tensor.Zeros(tokens, kvOut);
+        Tensor context = Tensor.Zeros(tokens, qOut);
+        Tensor gate = Tensor.Zeros(tokens, c.IntermediateSize), up = Tensor.Zeros(tokens, c.IntermediateSize);
+
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            LlamaLayer layer = _layers[l];
+            layer.InputNorm.Forward(hidden, normed);
+            _ops.Linear(normed, layer.Query, q);
+            _ops.Linear(normed, layer.Key, k);
+            _ops.Linear(normed, layer.Value, v);
+            _rope.Apply(q, positions);
+            _rope.Apply(k, positions);
+            // Store the new keys/values into their reserved slots, then attend over slots [0, start + t].
+            Span<float> keys = cache.Keys(l), values = cache.Values(l);
+            for (int b = 0; b < batch; b++)
+            for (int t = 0; t < count; t++)
+            {
+                int slot = (b * cache.Capacity + start + t) * kvOut;
+                k.AsSpan().Slice((b * count + t) * kvOut, kvOut).CopyTo(keys.Slice(slot, kvOut));
+                v.AsSpan().Slice((b * count + t) * kvOut, kvOut).CopyTo(values.Slice(slot, kvOut));
+            }
+            CachedAttention(q, keys, values, cache.Mask, context, batch, count, start, cache.Capacity,
+                c.Heads, c.KeyValueHeads, hd);
+            _ops.Linear(context, layer.Output, projected);
+            _ops.Add(hidden, projected);
+
+            layer.PostAttentionNorm.Forward(hidden, normed);
+            _ops.Linear(normed, layer.Gate, gate);
+            _ops.Linear(normed, layer.Up, up);
+            SiluMul(gate, up);
+            _ops.Linear(gate, layer.Down, projected);
+            _ops.Add(hidden, projected);
+        }
+        cache.Commit(count, newMask);
+
+        if (lastOnly)
+        {
+            // Only each sequence's last new position feeds the next token: normalise and project just those rows.
+            Tensor last = Tensor.Zeros(batch, h);
+            for (int b = 0; b < batch; b++)
+                hidden.AsSpan().Slice(((b + 1) * count - 1) * h, h).CopyTo(last.AsSpan().Slice(b * h, h));
+            _finalNorm.Forward(last, last);
+            Tensor lastLogits = Tensor.Zeros(batch, c.VocabSize);
+            _ops.Linear(last, _lmHead, lastLogits);
+            return lastLogits;
+        }
+        _finalNorm.Forward(hidden, hidden);
+        Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
+        _ops.Linear(hidden, _lmHead, logits);
+        return logits.Reshape(batch, count, c.VocabSize);
+    }
+
+    /// <summary>
+    /// Attention of <paramref name="count"/> new queries per sequence (at cache slots start..start+count−1) over the cached
+    /// keys/values <c>[batch, capacity, kvHeads·headDim]</c>: query at slot s sees slots j ≤ s whose mask is set, so left
+    /// padding is never attended to. Same arithmetic order as <see cref="CausalAttention"/> so prefill matches Forward.
+    /// </summary>
+    private static void CachedAttention(Tensor query, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<long> mask,
+        Tensor output, int batch, int count, int start, int capacity, int heads, int kvHeads, int headDim)
+    {
+        ReadOnlySpan<float> q = query.AsSpan();
+        Span<float> o = output.AsSpan();
+        o.Clear();
+        int qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
+        float scale = 1f / MathF.Sqrt(headDim);
+        var scores = new float[start + count];
+        for (int b = 0; b < batch; b++)
+        for (int t = 0; t < count; t++)
+        for (int h = 0; h < heads; h++)
+        {
+            int kvh = h / group, s = start + t;
+            ReadOnlySpan<float> qi = q.Slice((b * count + t) * qWidth + h * headDim, headDim);
+            float max = float.NegativeInfinity;
+            for (int j = 0; j <= s; j++)
+            {
+                if (mask[b * capacity + j] == 0) { scores[j] = float.NegativeInfinity; continue; }
+                ReadOnlySpan<float> kj = k.Slice((b * capacity + j) * kvWidth + kvh * headDim, headDim);
+                float dot = 0;
+                for (int d = 0; d < headDim; d++) dot += qi[d] * kj[d];
+                scores[j] = dot * scale;
+                max = MathF.Max(max, scores[j]);
+            }
+            if (float.IsNegativeInfinity(max)) continue; // nothing visible (leading padding): output stays zero
+            float sum = 0;
+            for (int j = 0; j <= s; j++)
+            {
+                scores[j] = float.IsNegativeInfinity(scores[j]) ? 0 : MathF.Exp(scores[j] - max);
+                sum += scores[j];
+            }
+            Span<float> oi = o.Slice((b * count + t) * qWidth + h * headDim, headDim);
+            for (int j = 0; j <= s; j++)
+            {
+                if (scores[j] == 0) continue;
+                float p = scores[j] / sum;
+                ReadOnlySpan<float> vj = v.Slice((b * capacity + j) * kvWidth + kvh * headDim, headDim);
+                for (int d = 0; d < headDim; d++) oi[d] += p * vj[d];
+            }
+        }
     }
 
     /// <summary><c>gate = silu(gate) · up</c>, in place. Scalar; fused kernel later.</summary>

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Vivace.Cpu;
+using Vivace.Formats.Safetensors;
+using Vivace.Models.Decoders;
+using Vivace.Tensors;
+using Vivace.Tests;
+
+namespace Vivace.Models.Tests;
+
+/// <summary>
+/// Greedy generation with the KV cache reproduces transformers' <c>generate()</c> ids (../shared/goldens) for the
+/// left-padded batch and for one unpadded prompt; and each cached decode step's logits equal a full no-cache forward
+/// over the whole sequence so far (the cache changes cost, never results).
+/// </summary>
+public class LlamaGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static int MaxNewTokens(string dir)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "goldens.json")));
+        return doc.RootElement.GetProperty("max_new_tokens").GetInt32();
+    }
+
+    [SkippableTheory]
+    [InlineData("llama-small", false)]
+    [InlineData("llama-small", true)]
+    [InlineData("llama-wide", false)]
+    [InlineData("llama-wide", true)]
+    public void GreedyIdsMatchTransformers(string name, bool single)
+    {
+        string dir = SharedData.Require("goldens", name);
+        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw(single ? "single_input_ids" : "input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1];
+        long[] mask = single ? Enumerable.Repeat(1L, batch * seq).ToArray() : goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        if (!single) Assert.Contains(0L, mask); // the batch really has left padding
+        Tensor expected = goldens.GetRaw(single ? "single_generated_ids" : "generated_ids");
+        var settings = GenerationSettings.Load(dir, MaxNewTokens(dir));
+
+        (long[] generated, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask, settings);
+
+        output.WriteLine($"{name} single={single}: {string.Join(",", generated)}");
+        Assert.Equal(expected.Shape[1], length);
+        Assert.Equal(expected.Span<long>().ToArray(), generated);
+    }
+
+    [SkippableTheory]
+    [InlineData("llama-small")]
+    [InlineData("llama-wide")]
+    public void CachedDecodeStepsMatchFullForward(string name)
+    {
+        string dir = SharedData.Require("goldens", name);
+        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1], vocab = model.Config.VocabSize;
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        var settings = GenerationSettings.Load(dir, MaxNewTokens(dir));
+
+        // Record every step's cached logits, then recompute each with a no-cache Forward over prompt + tokens so far.
+        var steps = new List<float[]>();
+        (long[] generated, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask, settings,
+            (_, logits) => steps.Add(logits.AsSpan().ToArray()));
+        Assert.Equal(length - seq, steps.Count);
+
+        float worstRatio = 0;
+        for (int n = 0; n < steps.Count; n++)
+        {
+            int len = seq + n;
+            var prefixIds = new long[batch * len];
+            var prefixMask = new long[batch * len];
+            for (int b = 0; b < batch; b++)
+            {
+                generated.AsSpan(b * length, len).CopyTo(prefixIds.AsSpan(b * len, len));
+                mask.AsSpan(b * seq, seq).CopyTo(prefixMask.AsSpan(b * len, seq));
+                prefixMask.AsSpan(b * len + seq, n).Fill(1); // generated tokens are always attended to
+            }
+            ReadOnlySpan<float> full = model.Forward(batch, len, prefixIds, prefixMask).AsSpan();
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<float> expected = full.Slice(((b + 1) * len - 1) * vocab, vocab);
+                ReadOnlySpan<float> actual = steps[n].AsSpan(b * vocab, vocab);
+                float scale = 0, worst = 0;
+                for (int j = 0; j < vocab; j++)
+                {
+                    scale = MathF.Max(scale, MathF.Abs(expected[j]));
+                    worst = MathF.Max(worst, MathF.Abs(expected[j] - actual[j]));
+                }
+                Assert.True(scale > 0, $"step {n} seq {b}: logits are all zeros");
+                worstRatio = MathF.Max(worstRatio, worst / scale);
+                Assert.True(worst <= 1e-5f * scale, $"step {n} seq {b}: max abs diff {worst} exceeds 1e-5 × {scale}");
+            }
+        }
+        output.WriteLine($"{name}: {steps.Count} steps, worst diff / max |logit| = {worstRatio}");
+    }
+
+    /// <summary>
+    /// The goldens never hit eos, so this checks eos handling against the golden ids themselves: with eos set to a token
+    /// a sequence emits, that sequence keeps the ids up to and including it, then gets pad_token_id (as transformers pads
+    /// finished sequences); the other continues unchanged; once all are finished generation stops early.
+    /// </summary>
+    [SkippableFact]
+    public void EosFinishesSequencesWithPadding()
+    {
+        string dir = SharedData.Require("goldens", "llama-small");
+        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1];
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        long[] golden = goldens.GetRaw("generated_ids").Span<long>().ToArray();
+        int total = golden.Length / batch, maxNew = total - seq;
+        const long pad = 7;
+
+        // Sequence 0's second new token becomes eos; sequence 1 never emits it (asserted), so it runs to max_new_tokens.
+        long eos0 = golden[seq + 1];
+        Assert.DoesNotContain(eos0, golden.AsSpan(total + seq, maxNew).ToArray());
+        Assert.DoesNotContain(eos0, golden.AsSpan(seq, 1).ToArray());
+        (long[] got, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
+            new GenerationSettings(maxNew, [eos0], pad));
+        Assert.Equal(total, length);
+        long[] expected = (long[])golden.Clone();
+        expected.AsSpan(seq + 2, maxNew - 2).Fill(pad);
+        Assert.Equal(expected, got);
+
+        // Also make sequence 1's first new token an eos: both finish by step 2 and generation stops there.
+        long eos1 = golden[total + seq];
+        (got, length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
+            new GenerationSettings(maxNew, [eos0, eos1], pad));
+        Assert.Equal(seq + 2, length);
+        Assert.Equal(golden.AsSpan(0, seq + 2).ToArray(), got.AsSpan(0, length).ToArray());
+        Assert.Equal(golden.AsSpan(total, seq + 1).ToArray(), got.AsSpan(length, seq + 1).ToArray());
+        Assert.Equal(pad, got[length + seq + 1]);
+    }
+
+    [Fact]
+    public void ArgMaxTakesLowestIdOnTies()
+    {
+        Assert.Equal(1, GreedyGenerator.ArgMax([0f, 3f, 1f, 3f]));
+        Assert.Equal(0, GreedyGenerator.ArgMax([2f, 2f]));
+    }
+}
