@@ -109,47 +109,9 @@ public sealed class LlamaModel
     /// Logits <c>[batch, seq, vocab]</c> for a padded batch (<paramref name="inputIds"/> and <paramref name="attentionMask"/>
     /// both <c>[batch, seq]</c>, row-major). Padding positions' logits are not meaningful.
     /// </summary>
-    public Tensor Forward(int batch, int seq, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask)
-    {
-        DecoderConfig c = Config;
-        int tokens = batch * seq, h = c.HiddenSize, hd = c.HeadDim;
-        int qOut = c.Heads * hd, kvOut = c.KeyValueHeads * hd;
-        var ids = new int[tokens];
-        for (int i = 0; i < tokens; i++) ids[i] = checked((int)inputIds[i]);
-        long[] mask = attentionMask.ToArray();
-        int[] positions = PositionsFromMask(batch, seq, mask);
-
-        Tensor hidden = Tensor.Zeros(tokens, h);
-        _ops.Gather(_embedTokens, ids, hidden);
-        Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
-        Tensor q = Tensor.Zeros(tokens, qOut), k = Tensor.Zeros(tokens, kvOut), v = Tensor.Zeros(tokens, kvOut);
-        Tensor context = Tensor.Zeros(tokens, qOut);
-        Tensor gate = Tensor.Zeros(tokens, c.IntermediateSize), up = Tensor.Zeros(tokens, c.IntermediateSize);
-
-        foreach (LlamaLayer layer in _layers)
-        {
-            layer.InputNorm.Forward(hidden, normed);
-            _ops.Linear(normed, layer.Query, q);
-            _ops.Linear(normed, layer.Key, k);
-            _ops.Linear(normed, layer.Value, v);
-            _rope.Apply(q, positions);
-            _rope.Apply(k, positions);
-            CausalAttention(q, k, v, context, batch, seq, mask, c.Heads, c.KeyValueHeads, hd);
-            _ops.Linear(context, layer.Output, projected);
-            _ops.Add(hidden, projected);
-
-            layer.PostAttentionNorm.Forward(hidden, normed);
-            _ops.Linear(normed, layer.Gate, gate);
-            _ops.Linear(normed, layer.Up, up);
-            SiluMul(gate, up);
-            _ops.Linear(gate, layer.Down, projected);
-            _ops.Add(hidden, projected);
-        }
-        _finalNorm.Forward(hidden, hidden);
-        Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
-        _ops.Linear(hidden, _lmHead, logits);
-        return logits.Reshape(batch, seq, c.VocabSize);
-    }
+    public Tensor Forward(int batch, int seq, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask) =>
+        // A prefill into a cache that holds exactly this batch: one implementation of the layers and attention.
+        ForwardCached(batch, seq, inputIds, attentionMask, new KvCache(Config, batch, seq), lastOnly: false);
 
     /// <summary>
     /// Cached forward: runs only the <paramref name="count"/> new positions per sequence (<paramref name="inputIds"/> and
@@ -231,7 +193,7 @@ public sealed class LlamaModel
     /// <summary>
     /// Attention of <paramref name="count"/> new queries per sequence (at cache slots start..start+count−1) over the cached
     /// keys/values <c>[batch, capacity, kvHeads·headDim]</c>: query at slot s sees slots j ≤ s whose mask is set, so left
-    /// padding is never attended to. Same arithmetic order as <see cref="CausalAttention"/> so prefill matches Forward.
+    /// padding is never attended to.
     /// </summary>
     private static void CachedAttention(Tensor query, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<long> mask,
         Tensor output, int batch, int count, int start, int capacity, int heads, int kvHeads, int headDim)
@@ -285,54 +247,6 @@ public sealed class LlamaModel
         {
             float x = g[i];
             g[i] = x / (1f + MathF.Exp(-x)) * u[i];
-        }
-    }
-
-    /// <summary>
-    /// Eager causal attention with grouped-query heads over a left-padded batch: query t of sequence b attends to keys
-    /// j ≤ t with mask[b, j] ≠ 0; query head h reads key/value head h / (heads / kvHeads). Rows with no visible key
-    /// (leading padding) are zero. Scalar; a fused kernel comes later.
-    /// </summary>
-    private static void CausalAttention(Tensor query, Tensor key, Tensor value, Tensor output, int batch, int seq,
-        long[] mask, int heads, int kvHeads, int headDim)
-    {
-        ReadOnlySpan<float> q = query.AsSpan(), k = key.AsSpan(), v = value.AsSpan();
-        Span<float> o = output.AsSpan();
-        o.Clear();
-        int qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
-        float scale = 1f / MathF.Sqrt(headDim);
-        var scores = new float[seq];
-        for (int b = 0; b < batch; b++)
-        for (int t = 0; t < seq; t++)
-        for (int h = 0; h < heads; h++)
-        {
-            int kvh = h / group;
-            ReadOnlySpan<float> qi = q.Slice((b * seq + t) * qWidth + h * headDim, headDim);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j <= t; j++)
-            {
-                if (mask[b * seq + j] == 0) { scores[j] = float.NegativeInfinity; continue; }
-                ReadOnlySpan<float> kj = k.Slice((b * seq + j) * kvWidth + kvh * headDim, headDim);
-                float dot = 0;
-                for (int d = 0; d < headDim; d++) dot += qi[d] * kj[d];
-                scores[j] = dot * scale;
-                max = MathF.Max(max, scores[j]);
-            }
-            if (float.IsNegativeInfinity(max)) continue;
-            float sum = 0;
-            for (int j = 0; j <= t; j++)
-            {
-                scores[j] = float.IsNegativeInfinity(scores[j]) ? 0 : MathF.Exp(scores[j] - max);
-                sum += scores[j];
-            }
-            Span<float> oi = o.Slice((b * seq + t) * qWidth + h * headDim, headDim);
-            for (int j = 0; j <= t; j++)
-            {
-                if (scores[j] == 0) continue;
-                float p = scores[j] / sum;
-                ReadOnlySpan<float> vj = v.Slice((b * seq + j) * kvWidth + kvh * headDim, headDim);
-                for (int d = 0; d < headDim; d++) oi[d] += p * vj[d];
-            }
         }
     }
 }
