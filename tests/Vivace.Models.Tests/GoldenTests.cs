@@ -43,7 +43,8 @@ public class GoldenTests
     }
 
     /// <summary>Max |expected − actual| over non-padding rows ≤ 1e-4 · max |expected|.</summary>
-    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, long[]? mask, int dim, string what)
+    /// <summary>Rows where the mask is set agree within 1e-4 of the golden's largest magnitude; returns (max diff, that magnitude).</summary>
+    internal static (float Worst, float Scale) AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, long[]? mask, int dim, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         float scale = 0, worst = 0;
@@ -59,5 +60,6 @@ public class GoldenTests
         }
         Assert.True(scale > 0, $"{what}: golden is all zeros");
         Assert.True(worst <= 1e-4f * scale, $"{what}: max abs diff {worst} exceeds 1e-4 × {scale}");
+        return (worst, scale);
     }
 }
