@@ -81,8 +81,10 @@ public sealed class SentenceEmbedder
         if (!options.Truncate)
             throw new InvalidInputException(
                 $"input is longer than the model's maximum of {MaxInputTokens} tokens ({ids.Length}); send truncate=true to cut it", tooLong: true);
+        // The full encode cuts as the truncating tokenizer says (its ids-only path would find the input too long
+        // and run this same encode after a wasted pass).
         Tokenizer tokenizer = options.TruncationDirection == TruncationDirection.Left ? _truncateLeft : _truncateRight;
-        return tokenizer.EncodeToIds(text);
+        return tokenizer.Encode(text).Ids;
     }
 
     /// <summary>The prompt named by <paramref name="promptName"/> (config_sentence_transformers.json "prompts") before
