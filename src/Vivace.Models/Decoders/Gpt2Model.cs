@@ -123,15 +123,8 @@ public sealed class Gpt2Model
     }
 
     /// <summary>Loads an HF GPT-2 checkpoint directory (<c>config.json</c> + safetensors).</summary>
-    public static Gpt2Model Load(string directory, ITensorOps ops)
-    {
-        string configPath = Path.Combine(directory, "config.json");
-        if (!File.Exists(configPath))
-            throw new ModelFormatException(configPath, "config.json is missing from the model directory");
-        HfConfig hf = HfConfig.Load(configPath);
-        using IWeightSource weights = WeightSources.Open(directory);
-        return new Gpt2Model(Gpt2Config.FromHf(hf), new WeightScope(weights) { Ops = ops }, hf.GetBool("tie_word_embeddings", true));
-    }
+    public static Gpt2Model Load(string directory, ITensorOps ops) =>
+        Checkpoint.Load(directory, ops, (hf, scope) => new Gpt2Model(Gpt2Config.FromHf(hf), scope, hf.GetBool("tie_word_embeddings", true)));
 
     /// <summary>How position ids are derived for a padded batch.</summary>
     public PositionMode Positions { get; set; } = PositionMode.Arange;

@@ -76,15 +76,8 @@ public sealed class LlamaModel
     public DecoderConfig Config { get; }
 
     /// <summary>Loads an HF Llama checkpoint directory (<c>config.json</c> + safetensors).</summary>
-    public static LlamaModel Load(string directory, ITensorOps ops)
-    {
-        string configPath = Path.Combine(directory, "config.json");
-        if (!File.Exists(configPath))
-            throw new ModelFormatException(configPath, "config.json is missing from the model directory");
-        HfConfig hf = HfConfig.Load(configPath);
-        using IWeightSource weights = WeightSources.Open(directory);
-        return new LlamaModel(DecoderConfig.FromHf(hf), new WeightScope(weights) { Ops = ops });
-    }
+    public static LlamaModel Load(string directory, ITensorOps ops) =>
+        Checkpoint.Load(directory, ops, (hf, scope) => new LlamaModel(DecoderConfig.FromHf(hf), scope));
 
     /// <summary>
     /// Position ids as transformers derives them from a left-padded mask: <c>cumsum(mask) − 1</c>, 0 at padding.
