@@ -1,35 +1,21 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Vivace.Engine;
 
 namespace Vivace.Server.Tests;
 
 /// <summary>A real server with the default limits (8 MiB bodies, 1024 inputs per request) for the bad-input battery.</summary>
 public sealed class DefaultLimitsServerFixture : IAsyncLifetime
 {
-    private WebApplication? _app;
+    private TestServer? _server;
 
-    public HttpClient Client { get; private set; } = null!;
-    public ServerOptions Options { get; } = new() { Urls = "http://127.0.0.1:0" };
+    public HttpClient Client => _server!.Client;
 
-    public async Task InitializeAsync()
-    {
-        var embedder = SentenceEmbedder.Load("sentence-transformers/all-MiniLM-L6-v2");
-        _app = VivaceServer.Build(new ModelRegistry([ModelSource.Loaded(embedder)], Options), Options);
-        await _app.StartAsync();
-        string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
-    }
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(new ServerOptions());
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
-        if (_app != null) await _app.DisposeAsync();
+        if (_server != null) await _server.DisposeAsync();
     }
 }
 
