@@ -52,20 +52,26 @@ public sealed class WeightScope
     /// Several linear layers with the same input fused into one, their outputs side by side in the order given
     /// (<c>[q | k | v]</c> for a fused QKV projection): one pass over the input instead of several.
     /// </summary>
-    public ILinearWeight FusedLinear(string[] names, int inFeatures, int outFeaturesEach)
+    public ILinearWeight FusedLinear(string[] names, int inFeatures, int outFeaturesEach) =>
+        FusedLinear(names.Select(n => (n, outFeaturesEach)).ToArray(), inFeatures, bias: true);
+
+    /// <summary>As above, for parts of different widths (grouped-query attention's <c>[q | k | v]</c>), with or without biases.</summary>
+    public ILinearWeight FusedLinear((string Name, int OutFeatures)[] parts, int inFeatures, bool bias)
     {
-        int outTotal = names.Length * outFeaturesEach;
+        int outTotal = parts.Sum(p => p.OutFeatures);
         var weight = new float[(long)outTotal * inFeatures];
-        var bias = new float[outTotal];
-        for (int i = 0; i < names.Length; i++)
+        float[]? biases = bias ? new float[outTotal] : null;
+        int row = 0;
+        foreach ((string name, int outFeatures) in parts)
         {
-            WeightScope s = Sub(names[i]);
-            s.Get("weight", outFeaturesEach, inFeatures).AsSpan().CopyTo(weight.AsSpan(i * outFeaturesEach * inFeatures));
-            s.Get("bias", outFeaturesEach).AsSpan().CopyTo(bias.AsSpan(i * outFeaturesEach));
+            WeightScope s = Sub(name);
+            s.Get("weight", outFeatures, inFeatures).AsSpan().CopyTo(weight.AsSpan((int)((long)row * inFeatures)));
+            if (biases != null) s.Get("bias", outFeatures).AsSpan().CopyTo(biases.AsSpan(row));
+            row += outFeatures;
         }
-        string name = NameOf("{" + string.Join(",", names) + "}");
-        return Ops.PrepareLinear(Tensor.FromArray(weight, outTotal, inFeatures).WithName(name + ".weight"),
-            Tensor.FromArray(bias, outTotal).WithName(name + ".bias"));
+        string fused = NameOf("{" + string.Join(",", parts.Select(p => p.Name)) + "}");
+        return Ops.PrepareLinear(Tensor.FromArray(weight, outTotal, inFeatures).WithName(fused + ".weight"),
+            biases is null ? null : Tensor.FromArray(biases, outTotal).WithName(fused + ".bias"));
     }
 
     /// <summary>A LayerNorm's <c>weight</c> and <c>bias</c>.</summary>

@@ -65,13 +65,14 @@ public sealed class Gpt2Layer
 }
 
 /// <summary>
-/// GPT2LMHeadModel's plain forward pass (no KV cache) over a left-padded batch, returning logits for every position.
+/// GPT2LMHeadModel over a left-padded batch: <see cref="Forward"/> (logits for every position) and
+/// <see cref="ForwardCached"/> (prefill/decode against a <see cref="KvCache"/>, positions from the mask as generate() does).
 /// Modules (under <c>transformer.</c> or bare): <c>wte</c>, <c>wpe</c>, <c>h.N.{ln_1, attn.{c_attn, c_proj}, ln_2,
 /// mlp.{c_fc, c_proj}}</c>, <c>ln_f</c>; the LM head is tied to <c>wte</c> (or <c>lm_head</c> when present and untied).
 /// Conv1D weights are stored <c>[in, out]</c> and transposed at load to the <c>[out, in]</c> Linear layout.
-/// Linear, LayerNorm, Gather and Add go through <see cref="ITensorOps"/>; causal attention is scalar.
+/// Linear, LayerNorm, Gather and Add go through <see cref="ITensorOps"/>; attention is the shared scalar <see cref="CausalAttention"/>.
 /// </summary>
-public sealed class Gpt2Model
+public sealed class Gpt2Model : ICausalLM
 {
     private readonly ITensorOps _ops;
     private readonly Tensor _wte, _wpe;
@@ -112,6 +113,9 @@ public sealed class Gpt2Model
     }
 
     public Gpt2Config Config { get; }
+    public int VocabSize => Config.VocabSize;
+    public int MaxPositions => Config.MaxPositions;
+    public KvCache CreateCache(int batch, int capacity) => new(Config.Layers, Config.HiddenSize, batch, capacity);
 
     /// <summary>A GPT-2 Conv1D (<c>weight [in, out]</c>, <c>bias [out]</c>) as a Linear layer.</summary>
     private static ILinearWeight Conv1D(WeightScope scope, string name, int inFeatures, int outFeatures)
@@ -146,15 +150,38 @@ public sealed class Gpt2Model
         return p;
     }
 
-    /// <summary>Logits <c>[batch, seq, vocab]</c> for a left-padded batch; padding positions' logits are not meaningful.</summary>
+    /// <summary>
+    /// Logits <c>[batch, seq, vocab]</c> for a left-padded batch, positions as <see cref="Positions"/> says; padding
+    /// positions' logits are not meaningful.
+    /// </summary>
     public Tensor Forward(int batch, int seq, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask)
     {
+        int[]? positions = Positions == PositionMode.Arange ? PositionIds(batch, seq, attentionMask, PositionMode.Arange) : null;
+        return Run(batch, seq, inputIds, attentionMask, CreateCache(batch, seq), lastOnly: false, positions);
+    }
+
+    public Tensor ForwardCached(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
+        bool lastOnly = true) => Run(batch, count, inputIds, newMask, cache, lastOnly, positionsOverride: null);
+
+    /// <summary>
+    /// The layers over <paramref name="count"/> new positions per sequence against <paramref name="cache"/>; positions
+    /// continue the cache's <c>cumsum(mask) − 1</c> unless <paramref name="positionsOverride"/> gives them.
+    /// </summary>
+    private Tensor Run(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
+        bool lastOnly, int[]? positionsOverride)
+    {
         Gpt2Config c = Config;
-        int tokens = batch * seq, h = c.HiddenSize;
+        if (cache.Batch != batch) throw new ArgumentException($"cache batch {cache.Batch} != {batch}", nameof(cache));
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count));
+        int tokens = batch * count, h = c.HiddenSize;
         var ids = new int[tokens];
         for (int i = 0; i < tokens; i++) ids[i] = checked((int)inputIds[i]);
-        long[] mask = attentionMask.ToArray();
-        int[] positions = PositionIds(batch, seq, mask, Positions);
+        int start = cache.Length;
+        int[] positions = cache.Reserve(count, newMask);
+        if (positionsOverride != null) positions = positionsOverride;
+        foreach (int p in positions)
+            if (p >= c.MaxPositions)
+                throw new ArgumentOutOfRangeException(nameof(inputIds), $"position {p} is beyond the model's n_positions {c.MaxPositions}");
 
         Tensor hidden = Tensor.Zeros(tokens, h);
         _ops.Gather(_wte, ids, hidden);
@@ -170,7 +197,9 @@ public sealed class Gpt2Model
             _ops.Linear(normed, layer.Qkv, qkv);
             float scale = c.ScaleAttnWeights ? 1f / MathF.Sqrt(c.HeadDim) : 1f;
             if (c.ScaleAttnByInverseLayerIdx) scale /= li + 1;
-            CausalAttention(qkv, context, batch, seq, mask, c.Heads, c.HeadDim, scale);
+            cache.Store(li, count, qkv.AsSpan(), h, 3 * h, qkv.AsSpan(), 2 * h, 3 * h);
+            CausalAttention.Run(qkv.AsSpan(), 3 * h, cache.Keys(li), cache.Values(li), cache.Mask, context.AsSpan(),
+                batch, count, start, cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale);
             _ops.Linear(context, layer.AttnOut, projected);
             _ops.Add(hidden, projected);
 
@@ -179,54 +208,22 @@ public sealed class Gpt2Model
             _ops.Linear(inner, layer.MlpOut, projected);
             _ops.Add(hidden, projected);
         }
+        cache.Commit(count, newMask);
+
+        if (lastOnly)
+        {
+            // Only each sequence's last new position feeds the next token: normalise and project just those rows.
+            Tensor last = Tensor.Zeros(batch, h), lastNormed = Tensor.Zeros(batch, h);
+            for (int b = 0; b < batch; b++)
+                hidden.AsSpan().Slice(((b + 1) * count - 1) * h, h).CopyTo(last.AsSpan().Slice(b * h, h));
+            _ops.LayerNorm(last, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, lastNormed);
+            Tensor lastLogits = Tensor.Zeros(batch, c.VocabSize);
+            _ops.Linear(lastNormed, _lmHead, lastLogits);
+            return lastLogits;
+        }
         _ops.LayerNorm(hidden, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, normed);
         Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
         _ops.Linear(normed, _lmHead, logits);
-        return logits.Reshape(batch, seq, c.VocabSize);
-    }
-
-    /// <summary>
-    /// Eager causal attention over a left-padded batch on a packed <c>[tokens, 3H]</c> QKV matrix: query t of row b
-    /// attends to keys j ≤ t with mask[b, j] ≠ 0. Rows with no visible key are zero. Scalar.
-    /// </summary>
-    private static void CausalAttention(Tensor queryKeyValue, Tensor output, int batch, int seq, long[] mask,
-        int heads, int headDim, float scale)
-    {
-        ReadOnlySpan<float> qkv = queryKeyValue.AsSpan();
-        Span<float> o = output.AsSpan();
-        o.Clear();
-        int width = heads * headDim, stride = 3 * width;
-        var scores = new float[seq];
-        for (int b = 0; b < batch; b++)
-        for (int t = 0; t < seq; t++)
-        for (int hh = 0; hh < heads; hh++)
-        {
-            ReadOnlySpan<float> qi = qkv.Slice((b * seq + t) * stride + hh * headDim, headDim);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j <= t; j++)
-            {
-                if (mask[b * seq + j] == 0) { scores[j] = float.NegativeInfinity; continue; }
-                ReadOnlySpan<float> kj = qkv.Slice((b * seq + j) * stride + width + hh * headDim, headDim);
-                float dot = 0;
-                for (int d = 0; d < headDim; d++) dot += qi[d] * kj[d];
-                scores[j] = dot * scale;
-                max = MathF.Max(max, scores[j]);
-            }
-            if (float.IsNegativeInfinity(max)) continue;
-            float sum = 0;
-            for (int j = 0; j <= t; j++)
-            {
-                scores[j] = float.IsNegativeInfinity(scores[j]) ? 0 : MathF.Exp(scores[j] - max);
-                sum += scores[j];
-            }
-            Span<float> oi = o.Slice((b * seq + t) * width + hh * headDim, headDim);
-            for (int j = 0; j <= t; j++)
-            {
-                if (scores[j] == 0) continue;
-                float p = scores[j] / sum;
-                ReadOnlySpan<float> vj = qkv.Slice((b * seq + j) * stride + 2 * width + hh * headDim, headDim);
-                for (int d = 0; d < headDim; d++) oi[d] += p * vj[d];
-            }
-        }
+        return logits.Reshape(batch, count, c.VocabSize);
     }
 }

@@ -45,7 +45,7 @@ public static class GreedyGenerator
     /// (shorter only when all sequences hit eos). When <paramref name="onStep"/> is given it sees each step's last-position
     /// logits <c>[batch, vocab]</c> (step 0 is the prefill), for tests.
     /// </summary>
-    public static (long[] Ids, int Length) Generate(LlamaModel model, int batch, int seq, ReadOnlySpan<long> inputIds,
+    public static (long[] Ids, int Length) Generate(ICausalLM model, int batch, int seq, ReadOnlySpan<long> inputIds,
         ReadOnlySpan<long> attentionMask, GenerationSettings settings, Action<int, Tensor>? onStep = null)
     {
         int maxNew = settings.MaxNewTokens, total = seq + maxNew;
@@ -53,7 +53,7 @@ public static class GreedyGenerator
         for (int b = 0; b < batch; b++) inputIds.Slice(b * seq, seq).CopyTo(ids.AsSpan(b * total, seq));
         if (maxNew <= 0) return (Compact(ids, batch, total, seq), seq);
 
-        var cache = new KvCache(model.Config, batch, total);
+        var cache = model.CreateCache(batch, total);
         var finished = new bool[batch];
         var step = new long[batch];
         var ones = new long[batch];
@@ -66,7 +66,7 @@ public static class GreedyGenerator
             bool allDone = true;
             for (int b = 0; b < batch; b++)
             {
-                long next = ArgMax(logits.AsSpan().Slice(b * model.Config.VocabSize, model.Config.VocabSize));
+                long next = ArgMax(logits.AsSpan().Slice(b * model.VocabSize, model.VocabSize));
                 if (finished[b]) next = settings.PadTokenId ?? throw new InvalidOperationException("a sequence finished but no pad_token_id is set");
                 else if (settings.EosTokenIds.Contains(next)) finished[b] = true;
                 ids[b * total + length] = next;

@@ -1,8 +1,9 @@
 namespace Vivace.Models.Decoders;
 
 /// <summary>
-/// Keys and values (after RoPE) of every layer for a batch, allocated up front for <see cref="Capacity"/> positions
-/// (prompt + max_new_tokens) so decoding never reallocates. Layout per layer: <c>[batch, capacity, kvHeads·headDim]</c>.
+/// Keys and values of every layer for a batch, allocated up front for <see cref="Capacity"/> positions
+/// (prompt + max_new_tokens) so decoding never reallocates. Layout per layer: <c>[batch, capacity, width]</c> where
+/// width is <c>kvHeads·headDim</c> (keys stored after RoPE where the model has it).
 /// The cache also keeps the attention mask of every cached position (left padding stays masked forever) and each
 /// sequence's count of real tokens, from which the next position id follows as transformers derives it
 /// (<c>cumsum(mask) − 1</c>).
@@ -13,18 +14,18 @@ public sealed class KvCache
     private readonly long[] _mask;
     private readonly int[] _realTokens;
 
-    public KvCache(DecoderConfig config, int batch, int capacity)
+    public KvCache(int layers, int width, int batch, int capacity)
     {
         if (batch <= 0 || capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), "batch and capacity must be positive");
         Batch = batch;
         Capacity = capacity;
-        Width = config.KeyValueHeads * config.HeadDim;
-        _keys = new float[config.Layers][];
-        _values = new float[config.Layers][];
-        for (int l = 0; l < config.Layers; l++)
+        Width = width;
+        _keys = new float[layers][];
+        _values = new float[layers][];
+        for (int l = 0; l < layers; l++)
         {
-            _keys[l] = new float[batch * capacity * Width];
-            _values[l] = new float[batch * capacity * Width];
+            _keys[l] = new float[(long)batch * capacity * Width];
+            _values[l] = new float[(long)batch * capacity * Width];
         }
         _mask = new long[batch * capacity];
         _realTokens = new int[batch];
@@ -45,7 +46,7 @@ public sealed class KvCache
     /// <summary>
     /// Reserves <paramref name="count"/> new slots with their mask (<c>[batch, count]</c>) and returns their position ids
     /// (<c>[batch·count]</c>): continuing each sequence's <c>cumsum(mask) − 1</c>, 0 at padding. The slots' keys and values
-    /// are written by the layers before <see cref="Commit"/>.
+    /// are written by the layers (<see cref="Store"/>) before <see cref="Commit"/>.
     /// </summary>
     internal int[] Reserve(int count, ReadOnlySpan<long> newMask)
     {
@@ -65,6 +66,24 @@ public sealed class KvCache
             }
         }
         return positions;
+    }
+
+    /// <summary>
+    /// Writes layer <paramref name="layer"/>'s keys and values for the reserved slots: row (b, t) of the
+    /// <c>[batch·count, ·]</c> sources (rows of <paramref name="keyStride"/>/<paramref name="valueStride"/> floats, the
+    /// entries starting at <paramref name="keyOffset"/>/<paramref name="valueOffset"/>) goes to slot <c>Length + t</c> of sequence b.
+    /// </summary>
+    internal void Store(int layer, int count, ReadOnlySpan<float> keys, int keyOffset, int keyStride,
+        ReadOnlySpan<float> values, int valueOffset, int valueStride)
+    {
+        Span<float> k = _keys[layer], v = _values[layer];
+        for (int b = 0; b < Batch; b++)
+        for (int t = 0; t < count; t++)
+        {
+            int row = b * count + t, slot = (b * Capacity + Length + t) * Width;
+            keys.Slice(row * keyStride + keyOffset, Width).CopyTo(k.Slice(slot, Width));
+            values.Slice(row * valueStride + valueOffset, Width).CopyTo(v.Slice(slot, Width));
+        }
     }
 
     /// <summary>Marks the reserved slots as filled once every layer has written them.</summary>

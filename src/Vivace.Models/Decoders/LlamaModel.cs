@@ -3,29 +3,32 @@ using Vivace.Tensors;
 
 namespace Vivace.Models.Decoders;
 
-/// <summary>One Llama decoder layer's weights: pre-RMSNorm attention with grouped-query heads, pre-RMSNorm SwiGLU MLP.</summary>
+/// <summary>
+/// One Llama-family decoder layer's weights: pre-RMSNorm attention with grouped-query heads, pre-RMSNorm gated MLP.
+/// q/k/v are one fused projection (<c>[q | k | v]</c> outputs) and gate/up another (<c>[gate | up]</c>), whether the
+/// checkpoint stores them apart (Llama, Mistral, Qwen2, Gemma) or fused (Phi-3's qkv_proj and gate_up_proj).
+/// </summary>
 public sealed class LlamaLayer
 {
     public required RmsNorm InputNorm { get; init; }
-    public required ILinearWeight Query { get; init; }
-    public required ILinearWeight Key { get; init; }
-    public required ILinearWeight Value { get; init; }
+    public required ILinearWeight QueryKeyValue { get; init; }
     public required ILinearWeight Output { get; init; }
     public required RmsNorm PostAttentionNorm { get; init; }
-    public required ILinearWeight Gate { get; init; }
-    public required ILinearWeight Up { get; init; }
+    public required ILinearWeight GateUp { get; init; }
     public required ILinearWeight Down { get; init; }
+    public int? SlidingWindow { get; init; }
 }
 
 /// <summary>
-/// LlamaForCausalLM's forward pass over a left-padded batch: <see cref="Forward"/> (no cache, logits for every position)
-/// and <see cref="ForwardCached"/> (prefill/decode against a <see cref="KvCache"/>).
-/// Modules: <c>model.embed_tokens</c>, <c>model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
-/// post_attention_layernorm, mlp.{gate,up,down}_proj}</c>, <c>model.norm</c>, <c>lm_head</c> (or the embedding when tied).
-/// Linear layers and the embedding lookup go through <see cref="ITensorOps"/>; RMSNorm, RoPE, causal GQA attention and
-/// SiLU·mul are scalar here for correctness — fused backend kernels come later.
+/// The Llama family's causal LM (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM,
+/// GemmaForCausalLM) over a left-padded batch: <see cref="Forward"/> (logits for every position) and
+/// <see cref="ForwardCached"/> (prefill/decode against a <see cref="KvCache"/>). Modules: <c>model.embed_tokens</c>,
+/// <c>model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj | self_attn.{qkv,o}_proj, post_attention_layernorm,
+/// mlp.{gate,up,down}_proj | mlp.{gate_up,down}_proj}</c>, <c>model.norm</c>, <c>lm_head</c> (or the embedding when tied).
+/// Linear layers and the embedding lookup go through <see cref="ITensorOps"/>; RMSNorm, RoPE, attention and the gate
+/// are scalar here for correctness — fused backend kernels come with the CPU acceleration work.
 /// </summary>
-public sealed class LlamaModel
+public sealed class LlamaModel : ICausalLM
 {
     private readonly ITensorOps _ops;
     private readonly Tensor _embedTokens;
@@ -38,7 +41,7 @@ public sealed class LlamaModel
     {
         _ops = root.Ops;
         Config = config;
-        int h = config.HiddenSize, hd = config.HeadDim;
+        int h = config.HiddenSize, hd = config.HeadDim, inner = config.IntermediateSize;
         int qOut = config.Heads * hd, kvOut = config.KeyValueHeads * hd;
         if (config.Heads % config.KeyValueHeads != 0)
             throw new ModelFormatException("config.json", "num_key_value_heads",
@@ -52,28 +55,53 @@ public sealed class LlamaModel
             WeightScope attn = layer.Sub("self_attn"), mlp = layer.Sub("mlp");
             _layers[i] = new LlamaLayer
             {
-                InputNorm = new RmsNorm(layer.Sub("input_layernorm").Get("weight", h), config.RmsNormEps),
-                Query = attn.Linear("q_proj", h, qOut, config.AttentionBias),
-                Key = attn.Linear("k_proj", h, kvOut, config.AttentionBias),
-                Value = attn.Linear("v_proj", h, kvOut, config.AttentionBias),
-                Output = attn.Linear("o_proj", qOut, h, config.AttentionBias),
-                PostAttentionNorm = new RmsNorm(layer.Sub("post_attention_layernorm").Get("weight", h), config.RmsNormEps),
-                Gate = mlp.Linear("gate_proj", h, config.IntermediateSize, config.MlpBias),
-                Up = mlp.Linear("up_proj", h, config.IntermediateSize, config.MlpBias),
-                Down = mlp.Linear("down_proj", config.IntermediateSize, h, config.MlpBias),
+                InputNorm = Norm(layer.Sub("input_layernorm"), config),
+                QueryKeyValue = attn.Contains("qkv_proj.weight")
+                    ? attn.Linear("qkv_proj", h, qOut + 2 * kvOut, config.QkvBias)
+                    : attn.FusedLinear([("q_proj", qOut), ("k_proj", kvOut), ("v_proj", kvOut)], h, config.QkvBias),
+                Output = attn.Linear("o_proj", qOut, h, config.OutputBias),
+                PostAttentionNorm = Norm(layer.Sub("post_attention_layernorm"), config),
+                GateUp = mlp.Contains("gate_up_proj.weight")
+                    ? mlp.Linear("gate_up_proj", h, 2 * inner, config.MlpBias)
+                    : mlp.FusedLinear([("gate_proj", inner), ("up_proj", inner)], h, config.MlpBias),
+                Down = mlp.Linear("down_proj", inner, h, config.MlpBias),
+                SlidingWindow = i < config.SlidingWindows.Count ? config.SlidingWindows[i] : null,
             };
         }
-        _finalNorm = new RmsNorm(model.Sub("norm").Get("weight", h), config.RmsNormEps);
+        _finalNorm = Norm(model.Sub("norm"), config);
         bool hasHead = root.Contains("lm_head.weight");
         if (!config.TieWordEmbeddings && !hasHead)
             throw new ModelFormatException("model.safetensors", root.NameOf("lm_head.weight"), "weight is missing and tie_word_embeddings is false");
         _lmHead = hasHead && !config.TieWordEmbeddings
             ? root.Linear("lm_head", h, config.VocabSize, bias: false)
             : _ops.PrepareLinear(_embedTokens.WithName(model.NameOf("embed_tokens.weight")), null);
+        if (config.EmbeddingScale != 1f)
+        {
+            // Gemma scales embeddings on lookup only; the tied head above keeps the unscaled table.
+            float[] scaled = _embedTokens.AsSpan().ToArray();
+            foreach (ref float x in scaled.AsSpan()) x *= config.EmbeddingScale;
+            _embedTokens = Tensor.FromArray(scaled, config.VocabSize, h);
+        }
         _rope = new Rope(hd, config.RopeTheta);
     }
 
+    private static RmsNorm Norm(WeightScope scope, DecoderConfig config)
+    {
+        Tensor weight = scope.Get("weight", config.HiddenSize);
+        if (config.NormWeightOffset != 0)
+        {
+            float[] offset = weight.AsSpan().ToArray();
+            foreach (ref float w in offset.AsSpan()) w += config.NormWeightOffset; // Gemma: x̂ · (1 + w), summed in f32 as it does
+            weight = Tensor.FromArray(offset, config.HiddenSize);
+        }
+        return new RmsNorm(weight, config.RmsNormEps);
+    }
+
     public DecoderConfig Config { get; }
+    public int VocabSize => Config.VocabSize;
+    public int MaxPositions => Config.MaxPositions;
+    public KvCache CreateCache(int batch, int capacity) =>
+        new(Config.Layers, Config.KeyValueHeads * Config.HeadDim, batch, capacity);
 
     /// <summary>Loads an HF Llama checkpoint directory (<c>config.json</c> + safetensors).</summary>
     public static LlamaModel Load(string directory, ITensorOps ops) =>
@@ -104,7 +132,7 @@ public sealed class LlamaModel
     /// </summary>
     public Tensor Forward(int batch, int seq, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> attentionMask) =>
         // A prefill into a cache that holds exactly this batch: one implementation of the layers and attention.
-        ForwardCached(batch, seq, inputIds, attentionMask, new KvCache(Config, batch, seq), lastOnly: false);
+        ForwardCached(batch, seq, inputIds, attentionMask, CreateCache(batch, seq), lastOnly: false);
 
     /// <summary>
     /// Cached forward: runs only the <paramref name="count"/> new positions per sequence (<paramref name="inputIds"/> and
@@ -129,39 +157,33 @@ public sealed class LlamaModel
 
         Tensor hidden = Tensor.Zeros(tokens, h);
         _ops.Gather(_embedTokens, ids, hidden);
+        int qkvWidth = qOut + 2 * kvOut, inner = c.IntermediateSize;
         Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
-        Tensor q = Tensor.Zeros(tokens, qOut), k = Tensor.Zeros(tokens, kvOut), v = Tensor.Zeros(tokens, kvOut);
+        Tensor qkv = Tensor.Zeros(tokens, qkvWidth), q = Tensor.Zeros(tokens, qOut), k = Tensor.Zeros(tokens, kvOut);
         Tensor context = Tensor.Zeros(tokens, qOut);
-        Tensor gate = Tensor.Zeros(tokens, c.IntermediateSize), up = Tensor.Zeros(tokens, c.IntermediateSize);
+        Tensor gateUp = Tensor.Zeros(tokens, 2 * inner), gated = Tensor.Zeros(tokens, inner);
+        float scale = 1f / MathF.Sqrt(hd);
 
         for (int l = 0; l < _layers.Length; l++)
         {
             LlamaLayer layer = _layers[l];
             layer.InputNorm.Forward(hidden, normed);
-            _ops.Linear(normed, layer.Query, q);
-            _ops.Linear(normed, layer.Key, k);
-            _ops.Linear(normed, layer.Value, v);
+            _ops.Linear(normed, layer.QueryKeyValue, qkv);
+            // RoPE rotates q and k; copy them out of the fused rows first (v goes to the cache as it is).
+            Split(qkv, 0, q);
+            Split(qkv, qOut, k);
             _rope.Apply(q, positions);
             _rope.Apply(k, positions);
-            // Store the new keys/values into their reserved slots, then attend over slots [0, start + t].
-            Span<float> keys = cache.Keys(l), values = cache.Values(l);
-            for (int b = 0; b < batch; b++)
-            for (int t = 0; t < count; t++)
-            {
-                int slot = (b * cache.Capacity + start + t) * kvOut;
-                k.AsSpan().Slice((b * count + t) * kvOut, kvOut).CopyTo(keys.Slice(slot, kvOut));
-                v.AsSpan().Slice((b * count + t) * kvOut, kvOut).CopyTo(values.Slice(slot, kvOut));
-            }
-            CachedAttention(q, keys, values, cache.Mask, context, batch, count, start, cache.Capacity,
-                c.Heads, c.KeyValueHeads, hd);
+            cache.Store(l, count, k.AsSpan(), 0, kvOut, qkv.AsSpan(), qOut + kvOut, qkvWidth);
+            CausalAttention.Run(q.AsSpan(), qOut, cache.Keys(l), cache.Values(l), cache.Mask, context.AsSpan(),
+                batch, count, start, cache.Capacity, c.Heads, c.KeyValueHeads, hd, scale, layer.SlidingWindow);
             _ops.Linear(context, layer.Output, projected);
             _ops.Add(hidden, projected);
 
             layer.PostAttentionNorm.Forward(hidden, normed);
-            _ops.Linear(normed, layer.Gate, gate);
-            _ops.Linear(normed, layer.Up, up);
-            SiluMul(gate, up);
-            _ops.Linear(gate, layer.Down, projected);
+            _ops.Linear(normed, layer.GateUp, gateUp);
+            GatedActivation.Apply(gateUp, gated, inner, c.GateActivation);
+            _ops.Linear(gated, layer.Down, projected);
             _ops.Add(hidden, projected);
         }
         cache.Commit(count, newMask);
@@ -183,63 +205,12 @@ public sealed class LlamaModel
         return logits.Reshape(batch, count, c.VocabSize);
     }
 
-    /// <summary>
-    /// Attention of <paramref name="count"/> new queries per sequence (at cache slots start..start+count−1) over the cached
-    /// keys/values <c>[batch, capacity, kvHeads·headDim]</c>: query at slot s sees slots j ≤ s whose mask is set, so left
-    /// padding is never attended to.
-    /// </summary>
-    private static void CachedAttention(Tensor query, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<long> mask,
-        Tensor output, int batch, int count, int start, int capacity, int heads, int kvHeads, int headDim)
+    /// <summary>Copies columns [offset, offset + width) of every row of <paramref name="source"/> into <paramref name="target"/>.</summary>
+    private static void Split(Tensor source, int offset, Tensor target)
     {
-        ReadOnlySpan<float> q = query.AsSpan();
-        Span<float> o = output.AsSpan();
-        o.Clear();
-        int qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
-        float scale = 1f / MathF.Sqrt(headDim);
-        var scores = new float[start + count];
-        for (int b = 0; b < batch; b++)
-        for (int t = 0; t < count; t++)
-        for (int h = 0; h < heads; h++)
-        {
-            int kvh = h / group, s = start + t;
-            ReadOnlySpan<float> qi = q.Slice((b * count + t) * qWidth + h * headDim, headDim);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j <= s; j++)
-            {
-                if (mask[b * capacity + j] == 0) { scores[j] = float.NegativeInfinity; continue; }
-                ReadOnlySpan<float> kj = k.Slice((b * capacity + j) * kvWidth + kvh * headDim, headDim);
-                float dot = 0;
-                for (int d = 0; d < headDim; d++) dot += qi[d] * kj[d];
-                scores[j] = dot * scale;
-                max = MathF.Max(max, scores[j]);
-            }
-            if (float.IsNegativeInfinity(max)) continue; // nothing visible (leading padding): output stays zero
-            float sum = 0;
-            for (int j = 0; j <= s; j++)
-            {
-                scores[j] = float.IsNegativeInfinity(scores[j]) ? 0 : MathF.Exp(scores[j] - max);
-                sum += scores[j];
-            }
-            Span<float> oi = o.Slice((b * count + t) * qWidth + h * headDim, headDim);
-            for (int j = 0; j <= s; j++)
-            {
-                if (scores[j] == 0) continue;
-                float p = scores[j] / sum;
-                ReadOnlySpan<float> vj = v.Slice((b * capacity + j) * kvWidth + kvh * headDim, headDim);
-                for (int d = 0; d < headDim; d++) oi[d] += p * vj[d];
-            }
-        }
-    }
-
-    /// <summary><c>gate = silu(gate) · up</c>, in place. Scalar; fused kernel later.</summary>
-    private static void SiluMul(Tensor gate, Tensor up)
-    {
-        Span<float> g = gate.AsSpan();
-        ReadOnlySpan<float> u = up.AsSpan();
-        for (int i = 0; i < g.Length; i++)
-        {
-            float x = g[i];
-            g[i] = x / (1f + MathF.Exp(-x)) * u[i];
-        }
+        int width = target.Shape[1], stride = source.Shape[1], rows = source.Shape[0];
+        ReadOnlySpan<float> s = source.AsSpan();
+        Span<float> t = target.AsSpan();
+        for (int r = 0; r < rows; r++) s.Slice(r * stride + offset, width).CopyTo(t.Slice(r * width, width));
     }
 }

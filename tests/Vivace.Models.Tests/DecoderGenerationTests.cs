@@ -12,7 +12,7 @@ namespace Vivace.Models.Tests;
 /// left-padded batch and for one unpadded prompt; and each cached decode step's logits equal a full no-cache forward
 /// over the whole sequence so far (the cache changes cost, never results).
 /// </summary>
-public class LlamaGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
+public class DecoderGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static int MaxNewTokens(string dir)
     {
@@ -20,15 +20,19 @@ public class LlamaGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
         return doc.RootElement.GetProperty("max_new_tokens").GetInt32();
     }
 
+    public static TheoryData<string, bool> DecodersBatchedAndSingle()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (string name in DecoderGoldenTests.Decoders) { data.Add(name, false); data.Add(name, true); }
+        return data;
+    }
+
     [SkippableTheory]
-    [InlineData("llama-small", false)]
-    [InlineData("llama-small", true)]
-    [InlineData("llama-wide", false)]
-    [InlineData("llama-wide", true)]
+    [MemberData(nameof(DecodersBatchedAndSingle))]
     public void GreedyIdsMatchTransformers(string name, bool single)
     {
         string dir = SharedData.Require("goldens", name);
-        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        ICausalLM model = CausalLMLoader.Load(dir, CpuOps.Default);
         using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
         Tensor ids = goldens.GetRaw(single ? "single_input_ids" : "input_ids");
         int batch = ids.Shape[0], seq = ids.Shape[1];
@@ -45,15 +49,16 @@ public class LlamaGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [SkippableTheory]
-    [InlineData("llama-small")]
-    [InlineData("llama-wide")]
+    [MemberData(nameof(DecoderGoldenTests.Decoders), MemberType = typeof(DecoderGoldenTests))]
     public void CachedDecodeStepsMatchFullForward(string name)
     {
         string dir = SharedData.Require("goldens", name);
-        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        ICausalLM model = CausalLMLoader.Load(dir, CpuOps.Default);
+        // generate() gives GPT-2 mask-derived positions; its plain forward defaults to 0..seq-1 as transformers' does.
+        if (model is Gpt2Model gpt2) gpt2.Positions = Gpt2Model.PositionMode.FromMask;
         using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
         Tensor ids = goldens.GetRaw("input_ids");
-        int batch = ids.Shape[0], seq = ids.Shape[1], vocab = model.Config.VocabSize;
+        int batch = ids.Shape[0], seq = ids.Shape[1], vocab = model.VocabSize;
         long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
         var settings = GenerationSettings.Load(dir, MaxNewTokens(dir));
 

@@ -7,18 +7,21 @@ using Vivace.Tests;
 namespace Vivace.Models.Tests;
 
 /// <summary>
-/// The Llama decoder's plain forward pass (no KV cache) reproduces the logits transformers computed for the same
-/// checkpoint (../shared/goldens) on a left-padded batch: every non-padding position within 1e-4 of the largest magnitude.
+/// Every decoder's plain forward pass reproduces the logits transformers computed for the same checkpoint
+/// (../shared/goldens) on a left-padded batch: every non-padding position within 1e-4 of the largest magnitude.
+/// (GPT-2's goldens use positions 0..seq-1, its plain forward's default; see <see cref="Gpt2GoldenTests"/>.)
 /// </summary>
-public class LlamaGoldenTests(Xunit.Abstractions.ITestOutputHelper output)
+public class DecoderGoldenTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    public static TheoryData<string> Decoders => new(
+        "llama-small", "llama-wide", "mistral-small", "qwen2-small", "phi3-small", "gemma-small", "gpt2-small", "gpt2-wide");
+
     [SkippableTheory]
-    [InlineData("llama-small")]
-    [InlineData("llama-wide")]
+    [MemberData(nameof(Decoders))]
     public void LogitsMatchTransformers(string name)
     {
         string dir = SharedData.Require("goldens", name);
-        LlamaModel model = LlamaModel.Load(dir, CpuOps.Default);
+        ICausalLM model = CausalLMLoader.Load(dir, CpuOps.Default);
         using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
         Tensor ids = goldens.GetRaw("input_ids");
         int batch = ids.Shape[0], seq = ids.Shape[1];
@@ -27,10 +30,10 @@ public class LlamaGoldenTests(Xunit.Abstractions.ITestOutputHelper output)
 
         Tensor logits = model.Forward(batch, seq, ids.Span<long>(), mask);
 
-        Assert.Equal(new Shape(batch, seq, model.Config.VocabSize), logits.Shape);
+        Assert.Equal(new Shape(batch, seq, model.VocabSize), logits.Shape);
         ReadOnlySpan<float> expected = goldens.Get("logits").AsSpan();
         ReadOnlySpan<float> actual = logits.AsSpan();
-        var (worst, scale) = GoldenTests.AssertClose(expected, actual, mask, model.Config.VocabSize, "logits");
+        var (worst, scale) = GoldenTests.AssertClose(expected, actual, mask, model.VocabSize, "logits");
         output.WriteLine($"{name}: max abs diff {worst}, largest |logit| {scale}");
     }
 
