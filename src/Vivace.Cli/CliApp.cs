@@ -17,6 +17,7 @@ public static class CliApp
             ServeCommand.Create(),
             EmbedCommand.Create(),
             ForwardCommand.Create(),
+            GenerateCommand.Create(),
             TokenizeCommand.Create(),
         };
         return root.Parse(args).Invoke();

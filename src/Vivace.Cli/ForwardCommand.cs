@@ -2,13 +2,16 @@ using System.CommandLine;
 using System.Text.Json;
 using Vivace.Cpu;
 using Vivace.Engine;
+using Vivace.Formats;
 using Vivace.Models;
+using Vivace.Models.Decoders;
 
 namespace Vivace.Cli;
 
 /// <summary>
 /// <c>vivace forward --model DIR</c>: one JSON object <c>{"input_ids", "attention_mask", "token_type_ids"?}</c> of
-/// nested arrays on stdin; the model's outputs under their HF names on stdout.
+/// nested arrays on stdin; the model's outputs under their HF names on stdout (<c>last_hidden_state</c> and
+/// <c>pooler_output</c> for encoders, <c>logits</c> for decoders).
 /// </summary>
 public static class ForwardCommand
 {
@@ -26,14 +29,20 @@ public static class ForwardCommand
         using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
         JsonElement root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new InvalidInputException("stdin must hold one JSON object");
-        (long[] ids, int batch, int seq) = ReadMatrix(root, "input_ids", required: true)!.Value;
-        long[] mask = ReadMatrix(root, "attention_mask", required: false) is { } m ? Check(m, batch, seq, "attention_mask") : Ones(batch * seq);
-        long[] types = ReadMatrix(root, "token_type_ids", required: false) is { } t ? Check(t, batch, seq, "token_type_ids") : [];
+        (long[] ids, int batch, int seq) = JsonMatrix.Read(root, "input_ids", required: true)!.Value;
+        long[] mask = JsonMatrix.Read(root, "attention_mask", required: false) is { } m ? JsonMatrix.Check(m, batch, seq, "attention_mask") : JsonMatrix.Ones(batch * seq);
+        long[] types = JsonMatrix.Read(root, "token_type_ids", required: false) is { } t ? JsonMatrix.Check(t, batch, seq, "token_type_ids") : [];
         foreach (JsonProperty p in root.EnumerateObject())
             if (p.Name is not ("input_ids" or "attention_mask" or "token_type_ids"))
                 throw new InvalidInputException($"unknown input '{p.Name}' (expected input_ids, attention_mask, token_type_ids)");
 
-        IEncoderModel encoder = EncoderModelLoader.Load(ModelResolver.Resolve(modelDir), CpuOps.Default);
+        string dir = ModelResolver.Resolve(modelDir);
+        if (IsDecoder(dir))
+        {
+            if (types.Length > 0) throw new InvalidInputException("decoder models take no token_type_ids");
+            return RunDecoder(dir, batch, seq, ids, mask, output);
+        }
+        IEncoderModel encoder = EncoderModelLoader.Load(dir, CpuOps.Default);
         EncoderBatch encoderBatch;
         try
         {
@@ -70,38 +79,31 @@ public static class ForwardCommand
         return 0;
     }
 
-    private static (long[] Values, int Rows, int Cols)? ReadMatrix(JsonElement root, string name, bool required)
+    private static bool IsDecoder(string dir) =>
+        File.Exists(Path.Combine(dir, "config.json")) && HfConfig.Load(dir).GetString("model_type") is string type
+        && (type == "gpt2" || DecoderConfig.ModelTypes.Contains(type));
+
+    /// <summary>A decoder's <c>logits [batch, seq, vocab]</c> for a left-padded batch (padding positions not meaningful).</summary>
+    private static int RunDecoder(string dir, int batch, int seq, long[] ids, long[] mask, TextWriter output)
     {
-        if (!root.TryGetProperty(name, out JsonElement m) || m.ValueKind == JsonValueKind.Null)
-            return required ? throw new InvalidInputException($"missing '{name}'") : null;
-        if (m.ValueKind != JsonValueKind.Array || m.GetArrayLength() == 0)
-            throw new InvalidInputException($"'{name}' must be a non-empty array of arrays of integers");
-        int rows = m.GetArrayLength(), cols = -1;
-        var values = new List<long>();
-        foreach (JsonElement row in m.EnumerateArray())
+        ICausalLM model = CausalLMLoader.Load(dir, CpuOps.Default);
+        foreach (long id in ids)
+            if ((ulong)id >= (ulong)model.VocabSize) throw new InvalidInputException($"input_ids holds {id}, outside the vocabulary [0, {model.VocabSize})");
+        foreach (long m in mask)
+            if (m is not (0 or 1)) throw new InvalidInputException($"attention_mask holds {m}; it must be 0 or 1");
+        if (seq > model.MaxPositions) throw new InvalidInputException($"{seq} positions exceed the model's {model.MaxPositions}");
+        float[] logits = model.Forward(batch, seq, ids, mask).AsSpan().ToArray();
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            if (row.ValueKind != JsonValueKind.Array) throw new InvalidInputException($"'{name}' must be an array of arrays of integers");
-            if (cols < 0) cols = row.GetArrayLength();
-            else if (row.GetArrayLength() != cols) throw new InvalidInputException($"'{name}' rows have different lengths ({cols} and {row.GetArrayLength()})");
-            foreach (JsonElement v in row.EnumerateArray())
-            {
-                if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out long x))
-                    throw new InvalidInputException($"'{name}' holds {v.GetRawText()}, not an integer");
-                values.Add(x);
-            }
+            writer.WriteStartObject();
+            writer.WritePropertyName("logits");
+            WriteNested(writer, logits, batch, seq, model.VocabSize);
+            writer.WriteEndObject();
         }
-        return ([.. values], rows, cols);
-    }
-
-    private static long[] Check((long[] Values, int Rows, int Cols) m, int batch, int seq, string name) =>
-        m.Rows == batch && m.Cols == seq ? m.Values
-        : throw new InvalidInputException($"'{name}' is [{m.Rows}, {m.Cols}] but input_ids is [{batch}, {seq}]");
-
-    private static long[] Ones(int n)
-    {
-        var a = new long[n];
-        Array.Fill(a, 1L);
-        return a;
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        output.Flush();
+        return 0;
     }
 
     /// <summary>Writes <c>[a][b][c]</c> nested arrays (or <c>[b][c]</c> when <paramref name="outerless"/>).</summary>

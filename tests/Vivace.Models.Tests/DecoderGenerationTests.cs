@@ -41,7 +41,7 @@ public class DecoderGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
         Tensor expected = goldens.GetRaw(single ? "single_generated_ids" : "generated_ids");
         var settings = GenerationSettings.Load(dir, MaxNewTokens(dir));
 
-        (long[] generated, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask, settings);
+        (long[] generated, int length) = BatchGenerator.Generate(model, batch, seq, ids.Span<long>(), mask, settings);
 
         output.WriteLine($"{name} single={single}: {string.Join(",", generated)}");
         Assert.Equal(expected.Shape[1], length);
@@ -64,7 +64,7 @@ public class DecoderGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // Record every step's cached logits, then recompute each with a no-cache Forward over prompt + tokens so far.
         var steps = new List<float[]>();
-        (long[] generated, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask, settings,
+        (long[] generated, int length) = BatchGenerator.Generate(model, batch, seq, ids.Span<long>(), mask, settings,
             (_, logits) => steps.Add(logits.AsSpan().ToArray()));
         Assert.Equal(length - seq, steps.Count);
 
@@ -121,7 +121,7 @@ public class DecoderGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
         long eos0 = golden[seq + 1];
         Assert.DoesNotContain(eos0, golden.AsSpan(total + seq, maxNew).ToArray());
         Assert.DoesNotContain(eos0, golden.AsSpan(seq, 1).ToArray());
-        (long[] got, int length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
+        (long[] got, int length) = BatchGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
             new GenerationSettings(maxNew, [eos0], pad));
         Assert.Equal(total, length);
         long[] expected = (long[])golden.Clone();
@@ -130,7 +130,7 @@ public class DecoderGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // Also make sequence 1's first new token an eos: both finish by step 2 and generation stops there.
         long eos1 = golden[total + seq];
-        (got, length) = GreedyGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
+        (got, length) = BatchGenerator.Generate(model, batch, seq, ids.Span<long>(), mask,
             new GenerationSettings(maxNew, [eos0, eos1], pad));
         Assert.Equal(seq + 2, length);
         Assert.Equal(golden.AsSpan(0, seq + 2).ToArray(), got.AsSpan(0, length).ToArray());
@@ -141,7 +141,7 @@ public class DecoderGenerationTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void ArgMaxTakesLowestIdOnTies()
     {
-        Assert.Equal(1, GreedyGenerator.ArgMax([0f, 3f, 1f, 3f]));
-        Assert.Equal(0, GreedyGenerator.ArgMax([2f, 2f]));
+        Assert.Equal(1, BatchGenerator.ArgMax([0f, 3f, 1f, 3f]));
+        Assert.Equal(0, BatchGenerator.ArgMax([2f, 2f]));
     }
 }

@@ -3,42 +3,51 @@ using Vivace.Tensors;
 
 namespace Vivace.Models.Decoders;
 
-/// <summary>The generation settings greedy decoding needs, as HF's <c>generation_config.json</c> gives them.</summary>
+/// <summary>The generation settings batched decoding needs, as HF's <c>generation_config.json</c> gives them.</summary>
 public sealed record GenerationSettings(int MaxNewTokens, IReadOnlyList<long> EosTokenIds, long? PadTokenId)
 {
     /// <summary>
     /// Reads <c>eos_token_id</c> (an int or a list) and <c>pad_token_id</c> from <c>generation_config.json</c> in
-    /// <paramref name="directory"/>, if present. transformers falls back to the first eos id as pad when pad is unset.
+    /// <paramref name="directory"/>, each falling back to <c>config.json</c> as transformers does. transformers also
+    /// falls back to the first eos id as pad when pad is unset.
     /// </summary>
     public static GenerationSettings Load(string directory, int maxNewTokens)
     {
-        string path = Path.Combine(directory, "generation_config.json");
-        var eos = new List<long>();
-        long? pad = null;
-        if (File.Exists(path))
-        {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
-            JsonElement root = doc.RootElement;
-            if (root.TryGetProperty("eos_token_id", out JsonElement e))
-            {
-                if (e.ValueKind == JsonValueKind.Number) eos.Add(e.GetInt64());
-                else if (e.ValueKind == JsonValueKind.Array) foreach (JsonElement x in e.EnumerateArray()) eos.Add(x.GetInt64());
-            }
-            if (root.TryGetProperty("pad_token_id", out JsonElement p) && p.ValueKind == JsonValueKind.Number) pad = p.GetInt64();
-        }
+        JsonElement?[] sources = [Read(Path.Combine(directory, "generation_config.json")), Read(Path.Combine(directory, "config.json"))];
+        IReadOnlyList<long> eos = sources.Select(s => Ids(s, "eos_token_id")).FirstOrDefault(ids => ids != null) ?? [];
+        long? pad = sources.Select(s => Ids(s, "pad_token_id")).FirstOrDefault(ids => ids is { Count: > 0 })?[0];
         if (pad is null && eos.Count > 0) pad = eos[0];
         return new GenerationSettings(maxNewTokens, eos, pad);
     }
+
+    private static JsonElement? Read(string path) =>
+        File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)).RootElement.Clone() : null;
+
+    /// <summary>An id field that may be a number or a list of numbers; null when absent or null.</summary>
+    public static IReadOnlyList<long>? Ids(JsonElement? root, string field)
+    {
+        if (root is not { ValueKind: JsonValueKind.Object } r || !r.TryGetProperty(field, out JsonElement e)) return null;
+        return e.ValueKind switch
+        {
+            JsonValueKind.Number => [e.GetInt64()],
+            JsonValueKind.Array => e.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Number).Select(x => x.GetInt64()).ToArray(),
+            _ => null,
+        };
+    }
 }
 
+/// <summary>Picks sequence <paramref name="row"/>'s next token from its logits (which it may modify) at new-token <paramref name="step"/>.</summary>
+public delegate long TokenChooser(int row, int step, Span<float> logits);
+
 /// <summary>
-/// Greedy decoding with a KV cache, as transformers' <c>generate(do_sample=False)</c>: one prefill over the (left-padded)
-/// prompt, then one single-token decode step per new token. Picks argmax (lowest id on ties, as torch.argmax). A
+/// Batched generation with a KV cache, as transformers' <c>generate()</c>: one prefill over the (left-padded) prompt, then
+/// one single-token decode step per new token. Greedy by default: argmax (lowest id on ties, as torch.argmax), as
+/// <c>generate(do_sample=False)</c>; a <see cref="TokenChooser"/> can sample instead. A
 /// sequence that emits an eos id is finished: from then on it receives <c>pad_token_id</c> (still fed through the model,
 /// with mask 1, exactly as transformers does, so the other sequences' numerics are unaffected). Generation stops once
 /// every sequence is finished or after <c>max_new_tokens</c>.
 /// </summary>
-public static class GreedyGenerator
+public static class BatchGenerator
 {
     /// <summary>
     /// Returns <c>[batch, seq + generated]</c> row-major ids (prompt and its padding kept), where generated ≤ max_new_tokens
@@ -46,19 +55,18 @@ public static class GreedyGenerator
     /// logits <c>[batch, vocab]</c> (step 0 is the prefill), for tests.
     /// </summary>
     public static (long[] Ids, int Length) Generate(ICausalLM model, int batch, int seq, ReadOnlySpan<long> inputIds,
-        ReadOnlySpan<long> attentionMask, GenerationSettings settings, Action<int, Tensor>? onStep = null)
+        ReadOnlySpan<long> attentionMask, GenerationSettings settings, Action<int, Tensor>? onStep = null,
+        TokenChooser? choose = null)
     {
         int maxNew = settings.MaxNewTokens, total = seq + maxNew;
         var ids = new long[batch * total];
         for (int b = 0; b < batch; b++) inputIds.Slice(b * seq, seq).CopyTo(ids.AsSpan(b * total, seq));
         if (maxNew <= 0) return (Compact(ids, batch, total, seq), seq);
 
-        var cache = model.CreateCache(batch, total);
+        var session = new DecodeSession(model, batch, total);
         var finished = new bool[batch];
         var step = new long[batch];
-        var ones = new long[batch];
-        Array.Fill(ones, 1L); // new tokens are always attended to (transformers extends the mask with ones)
-        Tensor logits = model.ForwardCached(batch, seq, inputIds, attentionMask, cache);
+        Tensor logits = session.Prefill(seq, inputIds, attentionMask);
         int length = seq;
         for (int n = 0; n < maxNew; n++)
         {
@@ -66,7 +74,8 @@ public static class GreedyGenerator
             bool allDone = true;
             for (int b = 0; b < batch; b++)
             {
-                long next = ArgMax(logits.AsSpan().Slice(b * model.VocabSize, model.VocabSize));
+                Span<float> row = logits.AsSpan().Slice(b * model.VocabSize, model.VocabSize);
+                long next = choose is null ? ArgMax(row) : choose(b, n, row);
                 if (finished[b]) next = settings.PadTokenId ?? throw new InvalidOperationException("a sequence finished but no pad_token_id is set");
                 else if (settings.EosTokenIds.Contains(next)) finished[b] = true;
                 ids[b * total + length] = next;
@@ -76,7 +85,7 @@ public static class GreedyGenerator
             length++;
             // The last token (or a batch that is all finished) needs no further forward pass.
             if (allDone || n == maxNew - 1) break;
-            logits = model.ForwardCached(batch, 1, step, ones, cache);
+            logits = session.Step(step);
         }
         return (Compact(ids, batch, total, length), length);
     }
