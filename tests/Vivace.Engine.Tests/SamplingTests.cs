@@ -201,6 +201,7 @@ public class SamplingTests
     {
         var sampler = new TokenSampler(new SamplingParameters { DoSample = true, Seed = 1 });
         Assert.Throws<InvalidOperationException>(() => sampler.Next([float.NegativeInfinity, float.NegativeInfinity], []));
+        Assert.Throws<InvalidOperationException>(() => sampler.Next([1f, float.NaN, 0f], []));
         Assert.Throws<ArgumentException>(() => sampler.Next([], []));
     }
 
