@@ -125,7 +125,7 @@ public sealed class TokenSampler
     {
         float max = LogitsProcessor.Max(logits);
         if (!float.IsFinite(max))
-            throw new InvalidOperationException("no token can be sampled: every logit is -infinity (or one is NaN/+infinity)");
+            throw new InvalidOperationException("no token can be sampled: every logit is -infinity, or one is +infinity");
         if (_weights.Length < logits.Length)
             _weights = new double[logits.Length];
         Span<double> weights = _weights.AsSpan(0, logits.Length);
@@ -133,6 +133,8 @@ public sealed class TokenSampler
         double total = 0;
         for (int i = 0; i < logits.Length; i++)
             total += weights[i] = Math.Exp(logits[i] - max);
+        if (double.IsNaN(total))
+            throw new InvalidOperationException("no token can be sampled: the logits row holds NaN");
 
         double u = _rng.NextDouble() * total;
         double cumulative = 0;
