@@ -123,6 +123,16 @@ public sealed partial class Tokenizer
         return cleanUpTokenizationSpaces ? TokenizationSpaces.CleanUp(text) : text;
     }
 
+    /// <summary>A stream that turns generated ids, fed one at a time, into text chunks whose concatenation is
+    /// <see cref="Decode"/> of all of them (see <see cref="DecodeStream"/>).</summary>
+    public DecodeStream CreateDecodeStream(bool skipSpecialTokens = true) => new(this, skipSpecialTokens, default);
+
+    /// <summary>As <see cref="CreateDecodeStream(bool)"/>, decoding after <paramref name="context"/> (the prompt's
+    /// last ids): the chunks then concatenate to Decode(context + generated) minus Decode(context), so the first
+    /// generated token keeps the leading space a first token would lose.</summary>
+    public DecodeStream CreateDecodeStream(ReadOnlySpan<int> context, bool skipSpecialTokens = true) =>
+        new(this, skipSpecialTokens, context);
+
     private string DecodeTokens(ReadOnlySpan<int> ids, bool skipSpecialTokens)
     {
         var tokens = new List<string>(ids.Length);
