@@ -192,13 +192,13 @@ public static class EmbedBenchmark
 
     private static string OrtVersion() => typeof(InferenceSession).Assembly.GetName().Version?.ToString() ?? "?";
 
-    private static int? IntArg(string[] args, string name)
+    internal static int? IntArg(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int v) ? v : null;
     }
 
-    private static string? StringArg(string[] args, string name)
+    internal static string? StringArg(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;

@@ -38,9 +38,9 @@ public readonly record struct TokenAlternative(int Id, string Text, float Logpro
 public sealed record GeneratedToken(int Id, string Text, float Logprob, bool Special, IReadOnlyList<TokenAlternative> TopTokens);
 
 /// <summary>
-/// A finished generation. <see cref="GeneratedText"/> is the decoded text of every generated token (as TGI returns it:
-/// a stop sequence that ended it is included); <see cref="TextBeforeStop"/> cuts it where that stop sequence begins (as
-/// OpenAI returns it).
+/// A finished generation. <see cref="GeneratedText"/> is the decoded text of the generated tokens, as TGI returns it: a
+/// stop sequence that ended it is included (what followed it within the same token is not); <see cref="TextBeforeStop"/>
+/// cuts it where that stop sequence begins, as OpenAI returns it.
 /// </summary>
 public sealed record GenerationResult
 {

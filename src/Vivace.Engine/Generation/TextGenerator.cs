@@ -18,9 +18,6 @@ public sealed class TextGenerator
     /// <summary>max_new_tokens when neither the request nor generation_config.json says (transformers' max_length 20).</summary>
     public const int FallbackMaxNewTokens = 20;
 
-    /// <summary>Prompt tokens a streamed decode starts from, so the first new token is spaced as it is after the prompt.</summary>
-    private const int DecodeContextTokens = 5;
-
     private readonly HashSet<int> _specialIds;
     private readonly HashSet<int> _eosIds;
 
@@ -132,10 +129,10 @@ public sealed class TextGenerator
 
         // The decoder sees the prompt's last tokens first, so the first new token's leading space survives (as TGI's
         // prefix offsets do; decoding it alone would strip it as a sequence start).
-        var decode = Tokenizer.CreateDecodeStream(skipSpecialTokens: true);
-        foreach (int id in p.PromptIds.AsSpan(Math.Max(0, promptLength - DecodeContextTokens))) decode.Step(id);
+        var decode = Tokenizer.CreateDecodeStream(p.PromptIds, skipSpecialTokens: true);
         var stops = new StopSequenceMatcher(p.Stop);
         var generated = new StringBuilder();
+        int safeLength = 0; // text released so far: with a stop sequence, where it starts
         var tokens = new List<GeneratedToken>();
 
         var clock = Stopwatch.StartNew();
@@ -161,13 +158,13 @@ public sealed class TextGenerator
             if (last) text += decode.Flush();
             generated.Append(text);
 
-            StopSequenceMatcher.Result match = stops.Push(text);
-            string safe = match.Emit;
-            FinishReason? finish = match.Matched ? FinishReason.StopSequence
+            StopSequenceResult match = stops.Push(text);
+            string safe = match.Text;
+            safeLength += safe.Length;
+            FinishReason? finish = match.Stopped ? FinishReason.StopSequence
                 : eos ? FinishReason.EosToken
                 : n == p.MaxNewTokens - 1 ? FinishReason.Length
                 : null;
-            if (finish is FinishReason.StopSequence && !last) generated.Append(decode.Flush());
             if (finish is not null and not FinishReason.StopSequence) safe += stops.Flush();
 
             var alternatives = new TokenAlternative[topN == 0 ? 0 : topCount];
@@ -180,7 +177,9 @@ public sealed class TextGenerator
             GenerationResult? final = null;
             if (finish is FinishReason reason)
             {
+                // TGI keeps the stop sequence in generated_text; the rest of the token that completed it is dropped.
                 string all = generated.ToString();
+                if (match.Stopped) all = all[..(safeLength + match.StopSequence!.Length)];
                 final = new GenerationResult
                 {
                     PromptText = p.PromptText,
@@ -189,7 +188,7 @@ public sealed class TextGenerator
                     FinishReason = reason,
                     Tokens = tokens,
                     StopSequence = match.StopSequence,
-                    StopIndex = match.Matched ? StopStart(all, match.StopSequence!, match.Emit, generated.Length) : null,
+                    StopIndex = match.Stopped ? safeLength : null,
                     Seed = p.Sampling.IsGreedy ? null : sampler.Seed,
                     PromptTruncated = p.Truncated,
                     PrefillTime = prefillTime,
@@ -206,7 +205,4 @@ public sealed class TextGenerator
     private string TokenText(int id) => Tokenizer.IdToToken(id) is { } piece && _specialIds.Contains(id)
         ? piece
         : Tokenizer.Decode([id], skipSpecialTokens: false);
-
-    /// <summary>Placeholder until the matcher reports where the stop sequence began.</summary>
-    private static int StopStart(string all, string stop, string emitted, int length) => all.LastIndexOf(stop, StringComparison.Ordinal);
 }
