@@ -18,6 +18,7 @@ public sealed record DecoderConfig
     public required bool TieWordEmbeddings { get; init; }
     public bool AttentionBias { get; init; }
     public bool MlpBias { get; init; }
+    public RopeScaling RopeScaling { get; init; } = RopeScaling.Default;
 
     public static DecoderConfig FromHf(HfConfig c)
     {
@@ -27,9 +28,6 @@ public sealed record DecoderConfig
         if (act is not ("silu" or "swish"))
             throw new ModelFormatException(c.Source, "hidden_act", $"'{act}' is not supported (only silu)");
         // transformers 5 keeps rope_theta under rope_parameters; older configs have it at the top level.
-        string ropeType = c.GetString("rope_parameters.rope_type", c.GetString("rope_scaling.rope_type", "default"));
-        if (ropeType != "default")
-            throw new ModelFormatException(c.Source, "rope_parameters.rope_type", $"'{ropeType}' is not supported yet (only default)");
         return new DecoderConfig
         {
             ModelType = c.ModelType,
@@ -45,6 +43,7 @@ public sealed record DecoderConfig
             TieWordEmbeddings = c.GetBool("tie_word_embeddings", false),
             AttentionBias = c.GetBool("attention_bias", false),
             MlpBias = c.GetBool("mlp_bias", false),
+            RopeScaling = RopeScaling.FromHf(c),
         };
     }
 }
