@@ -70,7 +70,7 @@ public sealed class LlamaModel
         _lmHead = hasHead && !config.TieWordEmbeddings
             ? root.Linear("lm_head", h, config.VocabSize, bias: false)
             : _ops.PrepareLinear(_embedTokens.WithName(model.NameOf("embed_tokens.weight")), null);
-        _rope = new Rope(hd, config.RopeTheta);
+        _rope = new Rope(hd, config.RopeTheta, config.RopeScaling, config.RopeScaling.MaxPositionEmbeddings);
     }
 
     public DecoderConfig Config { get; }
