@@ -36,6 +36,7 @@ public sealed record DecoderConfig
 
     /// <summary>The families this config describes; others are refused by name at load.</summary>
     public static readonly IReadOnlySet<string> ModelTypes = new HashSet<string> { "llama", "mistral", "qwen2", "phi3", "gemma" };
+    public RopeScaling RopeScaling { get; init; } = RopeScaling.Default;
 
     public static DecoderConfig FromHf(HfConfig c)
     {
@@ -59,9 +60,6 @@ public sealed record DecoderConfig
         };
         bool attentionBias = c.GetBool("attention_bias", false);
         // transformers 5 keeps rope_theta under rope_parameters; older configs have it at the top level.
-        string ropeType = c.GetString("rope_parameters.rope_type", c.GetString("rope_scaling.rope_type", "default"));
-        if (ropeType != "default")
-            throw new ModelFormatException(c.Source, "rope_parameters.rope_type", $"'{ropeType}' is not supported yet (only default)");
         return new DecoderConfig
         {
             ModelType = modelType,
@@ -83,6 +81,7 @@ public sealed record DecoderConfig
             EmbeddingScale = gemma ? (float)Math.Sqrt(hidden) : 1f,
             GateActivation = gateActivation,
             SlidingWindows = SlidingWindowsOf(c, modelType, layers),
+            RopeScaling = RopeScaling.FromHf(c),
         };
         }
 

@@ -82,7 +82,7 @@ public sealed class LlamaModel : ICausalLM
             foreach (ref float x in scaled.AsSpan()) x *= config.EmbeddingScale;
             _embedTokens = Tensor.FromArray(scaled, config.VocabSize, h);
         }
-        _rope = new Rope(hd, config.RopeTheta);
+        _rope = new Rope(hd, config.RopeTheta, config.RopeScaling, config.RopeScaling.MaxPositionEmbeddings);
     }
 
     private static RmsNorm Norm(WeightScope scope, DecoderConfig config)
