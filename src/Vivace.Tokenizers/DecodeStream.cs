@@ -21,10 +21,19 @@ namespace Vivace.Tokenizers;
 /// completes, so a chunk never holds half a UTF-8 sequence or a lone surrogate. Text that really ends with
 /// U+FFFD (invalid bytes, or the character itself) is held until the next token or <see cref="Flush"/>.
 /// </para>
-/// The concatenation of all chunks plus <see cref="Flush"/> equals <c>tokenizer.Decode(allIds)</c> with the
-/// same skipSpecialTokens, for every id sequence except one whose SentencePiece byte-fallback run is valid
-/// UTF-8 for some characters and then invalid (see <see cref="Emit"/>; never the case for valid UTF-8 output) (no Python-level cleanUpTokenizationSpaces: like the reference, the stream has no
-/// such option, since that cleanup rewrites text across token boundaries after it was emitted).
+/// <para>
+/// The concatenation of all chunks plus <see cref="Flush"/> equals <c>tokenizer.Decode(allIds)</c> with the same
+/// skipSpecialTokens. One exception, for invalid output only: a SentencePiece byte-fallback run that is valid
+/// UTF-8 for some characters (already emitted) and then gets an invalid byte; the full decode renders the whole
+/// run as U+FFFD, the stream keeps the characters it emitted (see the note in Emit). There is no Python-level
+/// cleanUpTokenizationSpaces, as in the reference: that cleanup rewrites text across token boundaries after it
+/// was emitted.
+/// </para>
+/// <para>
+/// Cost: one decode of the window per step, one more when it emits. The window is the last emitted group plus pending ids, so
+/// it stays a few ids long; it only grows while nothing can be emitted (a run of invalid bytes, skipped
+/// special tokens).
+/// </para>
 /// Not thread-safe: one stream per generated sequence.
 /// </summary>
 public sealed class DecodeStream

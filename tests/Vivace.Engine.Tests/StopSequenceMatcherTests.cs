@@ -223,3 +223,49 @@ public class StopSequenceMatcherTests
         Assert.True(sw.ElapsedMilliseconds < 5000, $"{fed} chars took {sw.ElapsedMilliseconds} ms");
     }
 }
+
+/// <summary>The two halves of streaming together: DecodeStream chunks of a real tokenizer through the matcher.</summary>
+public class StreamingStopTests
+{
+    [SkippableTheory]
+    [InlineData("swift-transformers/tokenizers/llama_tokenizer.json")]
+    [InlineData("swift-transformers/tokenizers/gpt2_tokenizer.json")]
+    public void Decoded_chunks_stop_where_the_full_text_does(string file)
+    {
+        var tok = Vivace.Tokenizers.Tokenizer.FromFile(Vivace.Tests.SharedData.Require(["data", .. file.Split('/')]));
+        string[] stops = ["\n\nUser:", "😀."];
+        foreach (string text in new[]
+        {
+            "Answer: 東京 is the capital, café.\n\nUser: next question",
+            "Emoji 🇫🇷 and 😀 then 😀. after",
+            "No stop at all, 𠀀 ends here\n\nUser",
+        })
+        {
+            var ids = tok.Encode(text, addSpecialTokens: false).Ids;
+            string full = tok.Decode(ids);
+            int cut = stops.Select(s => full.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+            string expected = cut < 0 ? full : full[..cut];
+
+            var stream = tok.CreateDecodeStream();
+            var matcher = new StopSequenceMatcher(stops);
+            var output = new StringBuilder();
+            bool stopped = false;
+            foreach (int id in ids)
+            {
+                if (stream.Step(id) is not string chunk) continue;
+                var r = matcher.Push(chunk);
+                output.Append(r.Text);
+                if (r.Stopped) { stopped = true; break; }
+            }
+            if (!stopped)
+            {
+                var r = matcher.Push(stream.Flush());
+                output.Append(r.Text);
+                stopped = r.Stopped;
+                if (!stopped) output.Append(matcher.Flush());
+            }
+            Assert.Equal(cut >= 0, stopped);
+            Assert.Equal(expected, output.ToString());
+        }
+    }
+}

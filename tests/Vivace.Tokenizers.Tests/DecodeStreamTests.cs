@@ -84,6 +84,8 @@ public class DecodeStreamTests(ITestOutputHelper output)
     [InlineData(BpeTestFiles.Phi3)]
     [InlineData(BpeTestFiles.Roberta)]
     [InlineData(BpeTestFiles.Falcon)]
+    [InlineData(BpeTestFiles.Llama3Tiktoken)]
+    [InlineData(BpeTestFiles.Cl100kTiktoken)]
     [InlineData(BertUncased)]
     [InlineData(BertCased)]
     [InlineData(T5)]
