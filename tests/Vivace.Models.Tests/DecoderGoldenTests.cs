@@ -16,8 +16,14 @@ public class DecoderGoldenTests(Xunit.Abstractions.ITestOutputHelper output)
     public static TheoryData<string> Decoders => new(
         "llama-small", "llama-wide", "mistral-small", "qwen2-small", "phi3-small", "gemma-small", "gpt2-small", "gpt2-wide");
 
+    /// <summary>Llama with each rope scaling (head_dim 16, original context 8, so the scaled bands really engage).</summary>
+    public static TheoryData<string> RopeScaled => new(
+        "llama-rope-linear", "llama-rope-dynamic", "llama-rope-llama3", "llama-rope-yarn", "llama-rope-longrope");
+
+    public static TheoryData<string> AllDecoders => new([.. Decoders, .. RopeScaled]);
+
     [SkippableTheory]
-    [MemberData(nameof(Decoders))]
+    [MemberData(nameof(AllDecoders))]
     public void LogitsMatchTransformers(string name)
     {
         string dir = SharedData.Require("goldens", name);

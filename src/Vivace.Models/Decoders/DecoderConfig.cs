@@ -60,6 +60,7 @@ public sealed record DecoderConfig
         };
         bool attentionBias = c.GetBool("attention_bias", false);
         // transformers 5 keeps rope_theta under rope_parameters; older configs have it at the top level.
+        RopeScaling scaling = RopeScaling.FromHf(c);
         return new DecoderConfig
         {
             ModelType = modelType,
@@ -73,7 +74,6 @@ public sealed record DecoderConfig
             RmsNormEps = c.GetFloat("rms_norm_eps", 1e-6f),
             RopeTheta = c.TryGetFloat("rope_parameters.rope_theta") ?? c.TryGetFloat("rope_theta") ?? 10000f,
             TieWordEmbeddings = c.GetBool("tie_word_embeddings", false),
-            MaxPositions = c.GetInt("max_position_embeddings", 2048),
             QkvBias = attentionBias || modelType == "qwen2",
             OutputBias = attentionBias,
             MlpBias = c.GetBool("mlp_bias", false),
@@ -81,9 +81,20 @@ public sealed record DecoderConfig
             EmbeddingScale = gemma ? (float)Math.Sqrt(hidden) : 1f,
             GateActivation = gateActivation,
             SlidingWindows = SlidingWindowsOf(c, modelType, layers),
-            RopeScaling = RopeScaling.FromHf(c),
+            RopeScaling = scaling,
+            MaxPositions = MaxPositionsOf(c, scaling),
         };
         }
+
+    /// <summary>
+    /// The context the model serves: max_position_embeddings, except under dynamic NTK scaling, which exists to stretch
+    /// the trained length (max_position_embeddings there) by its factor. transformers itself enforces no limit.
+    /// </summary>
+    private static int MaxPositionsOf(HfConfig c, RopeScaling scaling)
+    {
+        int trained = c.GetInt("max_position_embeddings", 2048);
+        return scaling.Type == "dynamic" ? checked((int)Math.Round(trained * Math.Max(1, scaling.Factor ?? 1))) : trained;
+    }
 
     /// <summary>
     /// Which layers use a sliding window, as transformers decides: <c>layer_types</c> when the config lists them
