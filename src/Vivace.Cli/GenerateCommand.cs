@@ -108,7 +108,7 @@ public static class GenerateCommand
             Seed = Int(root, "seed") is int s ? (ulong)s : null,
         };
         try { sampling.Validate(); }
-        catch (ArgumentException e) { throw new InvalidInputException(e.Message); }
+        catch (ArgumentException e) { throw InvalidInputException.From(e); }
 
         string dir = ModelResolver.Resolve(modelDir);
         ICausalLM model = CausalLMLoader.Load(dir, CpuOps.Default);

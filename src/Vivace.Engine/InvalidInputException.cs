@@ -5,4 +5,8 @@ public sealed class InvalidInputException(string message, bool tooLong = false) 
 {
     /// <summary>The input is longer than the model takes (TEI answers 413 for this).</summary>
     public bool TooLong { get; } = tooLong;
+
+    /// <summary>A parameter check's failure as a client error, its message without .NET's " (Parameter 'x')" suffix.</summary>
+    public static InvalidInputException From(ArgumentException e) =>
+        new(e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message);
 }

@@ -78,7 +78,7 @@ public sealed class TextGenerator
         }
         catch (ArgumentException e)
         {
-            throw new InvalidInputException(e.Message);
+            throw InvalidInputException.From(e);
         }
         if (request.Prompt is null == request.PromptIds is null)
             throw new InvalidInputException("give either a prompt text or prompt token ids");
