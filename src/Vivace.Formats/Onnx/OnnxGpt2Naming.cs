@@ -40,6 +40,9 @@ internal static class OnnxGpt2Naming
         int layer = 0;
         for (; Next(g, current, "Attention") is { } attn; layer++)
         {
+            // A decoder's attention is causal; an encoder (BERT) fused the same way is not GPT-2.
+            if (!IsCausal(attn))
+                throw new ModelFormatException(g.File, $"Attention {attn.Name}", "not a GPT-2 export: the attention is not unidirectional (causal)");
             string p = $"transformer.h.{layer}.";
             PutNorm(g, map, p + "ln_1", pendingNorm);
             Put(g, map, p + "attn.c_attn.weight", Input(g, attn, 1));
@@ -70,6 +73,9 @@ internal static class OnnxGpt2Naming
             map["lm_head.weight"] = new OnnxGpt2Ref(w, Transposed: true);
         return map;
     }
+
+    /// <summary>ORT's contrib Attention is causal when its <c>unidirectional</c> attribute is 1.</summary>
+    public static bool IsCausal(OnnxNodeProto attention) => attention.Attribute("unidirectional")?.I == 1;
 
     private static OnnxNodeProto? Next(OnnxGraphIndex g, string value, string opType) =>
         g.Consumers(value).FirstOrDefault(n => n.OpType == opType);

@@ -39,7 +39,8 @@ public sealed class OnnxGpt2WeightSource : IWeightSource
     {
         path = Path.GetFullPath(path);
         var graph = new OnnxGraphIndex(OnnxModelFile.Load(path).Graph!, path, Path.GetDirectoryName(path));
-        return graph.NodesOf("EmbedLayerNormalization").Any() && graph.NodesOf("Attention").Any();
+        return graph.NodesOf("EmbedLayerNormalization").Any() && graph.NodesOf("Attention").Any()
+            && graph.NodesOf("Attention").All(OnnxGpt2Naming.IsCausal);
     }
 
     public IReadOnlyCollection<string> Names => _names;
