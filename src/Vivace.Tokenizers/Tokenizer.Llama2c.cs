@@ -1,8 +1,4 @@
-using Vivace.Tokenizers.AddedTokens;
-using Vivace.Tokenizers.Decoders;
-using Vivace.Tokenizers.Gguf;
-using Vivace.Tokenizers.Models;
-using Vivace.Tokenizers.Processors;
+using Vivace.Tokenizers.SentencePiece;
 
 namespace Vivace.Tokenizers;
 
@@ -16,7 +12,7 @@ public sealed partial class Tokenizer
     /// A tokenizer from llama2.c's <c>tokenizer.bin</c>: int32 max_token_length, then per token a float32 score, an
     /// int32 byte length and the UTF-8 bytes. The pieces are SentencePiece's with "▁" written as " " and BOS/EOS
     /// written as "\n&lt;s&gt;\n" / "\n&lt;/s&gt;\n"; both are undone here so the vocabulary is the SentencePiece one and
-    /// the same SentencePiece-BPE path as a GGUF "llama" vocabulary applies (score-ordered merges, byte fallback,
+    /// the same SentencePiece-BPE pipeline as a SentencePiece .model applies (score-ordered merges, byte fallback,
     /// a "▁" prefix, BOS added). Decoding follows run.c: "&lt;0xXX&gt;" pieces are raw bytes, BOS/EOS/unk are special
     /// (skipped), and the leading space of the first piece (the one after BOS) is stripped.
     /// <paramref name="vocabSize"/> (the checkpoint's) reads exactly that many tokens, as run.c does; null reads to the end.
@@ -44,35 +40,23 @@ public sealed partial class Tokenizer
         return FromLlama2cPieces(pieces, scores);
     }
 
+    /// <summary>llama2.c's file has no piece types: they follow from its fixed ids and the "&lt;0xXX&gt;" byte pieces.</summary>
     private static Tokenizer FromLlama2cPieces(List<string> pieces, List<float> scores)
     {
-        int count = pieces.Count;
-        var entries = new List<KeyValuePair<string, int>>(count);
-        var specials = new List<AddedToken>();
-        var mergeScores = new float[count];
-        for (int id = 0; id < count; id++)
+        var typed = new List<SentencePieceEntry>(pieces.Count);
+        for (int id = 0; id < pieces.Count; id++)
         {
-            string piece = id switch
+            SentencePieceEntry e = id switch
             {
-                Llama2cUnk => "<unk>",
-                Llama2cBos => "<s>",
-                Llama2cEos => "</s>",
-                _ => pieces[id].Replace(' ', '\u2581'),
+                Llama2cUnk => new("<unk>", scores[id], SentencePieceType.Unknown),
+                Llama2cBos => new("<s>", scores[id], SentencePieceType.Control),
+                Llama2cEos => new("</s>", scores[id], SentencePieceType.Control),
+                _ => new(pieces[id].Replace(' ', '\u2581'), scores[id], IsBytePiece(pieces[id]) ? SentencePieceType.Byte : SentencePieceType.Normal),
             };
-            entries.Add(new(piece, id));
-            bool special = id is Llama2cUnk or Llama2cBos or Llama2cEos;
-            if (special) specials.Add(new AddedToken(id, piece, Special: true, Normalized: false));
-            // Only normal pieces take part in merges (as in SentencePiece): not specials, not byte pieces.
-            mergeScores[id] = special || IsBytePiece(piece) ? float.NegativeInfinity : scores[id];
+            typed.Add(e);
         }
-        var model = new SentencePieceBpe(new Vocabulary(entries), mergeScores, Llama2cUnk);
-        // run.c's encode(text, bos=1, eos=0): BOS before the text, no EOS.
-        var bos = new TemplateProcessing.TemplatePiece(-1, 0, [Llama2cBos], ["<s>"]);
-        var post = new TemplateProcessing(
-            [bos, new TemplateProcessing.TemplatePiece(0, 0, [], [])],
-            [bos, new TemplateProcessing.TemplatePiece(0, 0, [], []), bos, new TemplateProcessing.TemplatePiece(1, 1, [], [])]);
-        return new Tokenizer(null, new SpmSpacePreTokenizer(addSpacePrefix: true), model, post,
-            new SentencePieceDecoder(stripLeadingSpace: true), new AddedVocabulary(specials, null), truncation: null, padding: null);
+        // run.c's encode(text, bos=1, eos=0): a " " prefix, BOS before the text, no EOS.
+        return SentencePieceBpeTokenizer(typed, Llama2cUnk, Llama2cBos, addDummyPrefix: true);
     }
 
     private static bool IsBytePiece(string piece) =>
