@@ -56,6 +56,18 @@ public class Llama2cTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(new Shape(64, 172), checkpoint.Get("model.layers.0.mlp.down_proj.weight").Shape);
     }
 
+    [SkippableFact]
+    public void LoaderFindsTheCheckpointAndTokenizerInADirectory()
+    {
+        string dir = Dir();
+        Assert.Equal(Path.Combine(dir, "stories260K.bin"), Llama2cLoader.FindCheckpoint(dir));
+        Assert.Equal(Path.Combine(dir, "tok512.bin"), Llama2cLoader.FindTokenizer(dir));
+        Assert.Equal(Path.Combine(dir, "tok512.bin"), Llama2cLoader.FindTokenizer(Path.Combine(dir, "stories260K.bin")));
+        LlamaModel fromFile = Llama2cLoader.LoadLlama2c(Path.Combine(dir, "stories260K.bin"), CpuOps.Default);
+        Assert.Equal(5, fromFile.Config.Layers);
+        Assert.Equal(4, fromFile.Config.KeyValueHeads);
+    }
+
     /// <summary>run.c's RoPE: pairs (2i, 2i+1) of each head rotated by pos · 10000^(−2i/headSize).</summary>
     private static void InterleavedRope(float[] x, int headSize, int pos)
     {
