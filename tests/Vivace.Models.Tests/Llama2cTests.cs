@@ -31,7 +31,7 @@ public class Llama2cTests(Xunit.Abstractions.ITestOutputHelper output)
         // run.c runs `steps` forward passes (positions 0..steps−1, BOS at 0) and prints the token each one picks, so it
         // emits `steps` new tokens (the last one sits at position `steps`, never fed back); it stops, printing nothing, at BOS.
         var settings = new GenerationSettings(steps, [start], start);
-        (long[] ids, int length) = GreedyGenerator.Generate(model, 1, 1, [start], [1L], settings);
+        (long[] ids, int length) = BatchGenerator.Generate(model, 1, 1, [start], [1L], settings);
 
         int[] text = ids.Take(length).Select(i => (int)i).ToArray();
         string decoded = tokenizer.Decode(text);
