@@ -90,17 +90,19 @@ public class TextGeneratorTests
     public void EosTokenEndsGeneration()
     {
         TextGenerator plain = Load();
-        GenerationResult full = plain.Generate(Greedy());
-        // The first token that is new (this random model repeats itself): as eos it must end generation right there.
+        // A repetition penalty keeps this random model from repeating one token, so there are distinct tokens to pick.
+        GenerationRequest request = Greedy() with { Sampling = new SamplingParameters { RepetitionPenalty = 3f } };
+        GenerationResult full = plain.Generate(request);
+        // The first token that is new: as eos it must end generation right there.
         int k = Enumerable.Range(1, full.GeneratedTokens - 1)
             .First(i => !full.Tokens.Take(i).Any(t => t.Id == full.Tokens[i].Id));
         int eos = full.Tokens[k].Id;
         var generator = new TextGenerator("gpt2-test", plain.Model, plain.Tokenizer, plain.Defaults with { EosTokenIds = [eos] });
 
-        GenerationResult ended = generator.Generate(Greedy());
+        GenerationResult ended = generator.Generate(request);
         Assert.Equal(FinishReason.EosToken, ended.FinishReason);
         Assert.Equal(full.Tokens.Take(k + 1).Select(t => t.Id), ended.Tokens.Select(t => t.Id));
-        Assert.Equal(full.Tokens.Select(t => t.Id), generator.Generate(Greedy() with { IgnoreEos = true }).Tokens.Select(t => t.Id));
+        Assert.Equal(full.Tokens.Select(t => t.Id), generator.Generate(request with { IgnoreEos = true }).Tokens.Select(t => t.Id));
     }
 
     [SkippableFact]
