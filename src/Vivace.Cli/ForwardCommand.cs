@@ -37,7 +37,7 @@ public static class ForwardCommand
                 throw new InvalidInputException($"unknown input '{p.Name}' (expected input_ids, attention_mask, token_type_ids)");
 
         string dir = ModelResolver.Resolve(modelDir);
-        if (IsDecoder(dir))
+        if (CausalLMLoader.IsDecoder(dir))
         {
             if (types.Length > 0) throw new InvalidInputException("decoder models take no token_type_ids");
             return RunDecoder(dir, batch, seq, ids, mask, output);
@@ -78,10 +78,6 @@ public static class ForwardCommand
         output.Flush();
         return 0;
     }
-
-    private static bool IsDecoder(string dir) =>
-        File.Exists(Path.Combine(dir, "config.json")) && HfConfig.Load(dir).GetString("model_type") is string type
-        && (type == "gpt2" || DecoderConfig.ModelTypes.Contains(type));
 
     /// <summary>A decoder's <c>logits [batch, seq, vocab]</c> for a left-padded batch (padding positions not meaningful).</summary>
     private static int RunDecoder(string dir, int batch, int seq, long[] ids, long[] mask, TextWriter output)

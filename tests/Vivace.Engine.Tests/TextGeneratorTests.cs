@@ -173,3 +173,37 @@ public class TextGeneratorTests
         Assert.DoesNotContain("(Parameter", e.Message);
     }
 }
+
+/// <summary>A real pretrained model through the whole text path: llama2.c's stories260K with its SentencePiece tokenizer.</summary>
+public class Llama2cTextGenerationTests
+{
+    [SkippableFact]
+    public void EmptyPromptReproducesRunCText()
+    {
+        string dir = SharedData.Require("data", "llama2c-stories260K");
+        using var expected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "expected_output.json")));
+        TextGenerator generator = TextGenerator.Load(dir, CpuOps.Default);
+        Assert.Equal("llama2c-stories260K", generator.ModelId);
+
+        // The empty prompt is BOS alone, as run.c starts; its 200 steps print 200 tokens.
+        var steps = generator.Stream(new GenerationRequest { Prompt = "", MaxNewTokens = 200 }).ToList();
+        GenerationResult result = steps[^1].Final!;
+
+        Assert.Equal([1], result.PromptIds);
+        Assert.Equal(expected.RootElement.GetProperty("expected_text").GetString(), result.GeneratedText);
+        Assert.Equal(result.GeneratedText, string.Concat(steps.Select(s => s.SafeText)));
+    }
+
+    [SkippableFact]
+    public void PromptContinuesWithItsSpacing()
+    {
+        string dir = SharedData.Require("data", "llama2c-stories260K");
+        TextGenerator generator = TextGenerator.Load(dir, CpuOps.Default);
+        GenerationResult result = generator.Generate(new GenerationRequest { Prompt = "Once upon a time", MaxNewTokens = 12 });
+        // The story goes on as the model learnt it ("Once upon a time, there was ..."), the comma glued to the prompt,
+        // and the streamed text is exactly what decoding prompt + continuation adds to the prompt.
+        Assert.StartsWith(", there", result.GeneratedText);
+        Assert.Equal(generator.Tokenizer.Decode([.. result.PromptIds, .. result.Tokens.Select(t => t.Id)]),
+            result.PromptText + result.GeneratedText);
+    }
+}

@@ -31,13 +31,24 @@ public sealed class TextGenerator
         _eosIds = defaults.EosTokenIds.ToHashSet();
     }
 
-    /// <summary>Loads a decoder checkpoint directory: config.json + safetensors, tokenizer.json, generation_config.json.</summary>
-    public static TextGenerator Load(string directory, ITensorOps ops, string? modelId = null)
+    /// <summary>
+    /// Loads a decoder: an HF checkpoint directory (config.json, safetensors, tokenizer.json, generation_config.json), a
+    /// fused GPT-2 ONNX export beside its config.json and tokenizer.json, or a llama2.c checkpoint with its tokenizer.bin.
+    /// </summary>
+    public static TextGenerator Load(string path, ITensorOps ops, string? modelId = null)
     {
-        ICausalLM model = CausalLMLoader.Load(directory, ops);
-        Tokenizer tokenizer = Tokenizer.FromDirectory(directory);
-        return new TextGenerator(modelId ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), model, tokenizer,
-            GenerationDefaults.Load(directory));
+        ICausalLM model = CausalLMLoader.Load(path, ops);
+        modelId ??= Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path));
+        if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Llama2c)
+        {
+            string tokenizer = Llama2cLoader.FindTokenizer(path)
+                ?? throw new Vivace.Formats.ModelFormatException(path, "no tokenizer.bin (or tok*.bin) beside the llama2.c checkpoint");
+            // llama2.c's stories end at BOS (run.c stops there) or EOS (SentencePiece's 1 and 2).
+            return new TextGenerator(modelId, model, Tokenizer.FromLlama2c(tokenizer, model.VocabSize),
+                new GenerationDefaults { EosTokenIds = [1, 2], BosTokenId = 1, PadTokenId = 0 });
+        }
+        string directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return new TextGenerator(modelId, model, Tokenizer.FromDirectory(directory), GenerationDefaults.Load(directory));
     }
 
     public string ModelId { get; }

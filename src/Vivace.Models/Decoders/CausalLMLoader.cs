@@ -3,12 +3,52 @@ using Vivace.Tensors;
 
 namespace Vivace.Models.Decoders;
 
-/// <summary>Loads any supported decoder-only checkpoint directory by its config's <c>model_type</c>.</summary>
+/// <summary>Loads any supported decoder-only checkpoint by what the path holds.</summary>
 public static class CausalLMLoader
 {
-    /// <summary>GPT-2 or a Llama-family model (<see cref="DecoderConfig.ModelTypes"/>) from an HF checkpoint directory.</summary>
-    public static ICausalLM Load(string directory, ITensorOps ops) =>
-        Checkpoint.Load<ICausalLM>(directory, ops, (hf, scope) => hf.ModelType == "gpt2"
-            ? new Gpt2Model(Gpt2Config.FromHf(hf), scope, hf.GetBool("tie_word_embeddings", true))
-            : new LlamaModel(DecoderConfig.FromHf(hf), scope));
+    /// <summary>
+    /// An HF checkpoint directory (config.json + safetensors: GPT-2 or a Llama-family model by <c>model_type</c>); a GPT-2
+    /// ONNX export fused by ONNX Runtime (a directory with config.json and one .onnx file, no safetensors); or a llama2.c
+    /// checkpoint (a <c>.bin</c> file, or a directory holding one beside its tokenizer).
+    /// </summary>
+    public static ICausalLM Load(string path, ITensorOps ops)
+    {
+        switch (Kind(path))
+        {
+            case CheckpointKind.Llama2c:
+                return Llama2cLoader.LoadLlama2c(path, ops);
+            case CheckpointKind.FusedOnnxGpt2:
+                return OnnxGpt2Loader.Load(Directory.GetFiles(path, "*.onnx").Single(), ops);
+            default:
+                return Checkpoint.Load<ICausalLM>(path, ops, (hf, scope) => hf.ModelType == "gpt2"
+                    ? new Gpt2Model(Gpt2Config.FromHf(hf), scope, hf.GetBool("tie_word_embeddings", true))
+                    : new LlamaModel(DecoderConfig.FromHf(hf), scope));
+        }
+    }
+
+    public enum CheckpointKind { HuggingFace, FusedOnnxGpt2, Llama2c }
+
+    /// <summary>What kind of decoder checkpoint <paramref name="path"/> holds (HuggingFace when unsure: its loader explains).</summary>
+    public static CheckpointKind Kind(string path)
+    {
+        if (File.Exists(path)) return path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) ? CheckpointKind.Llama2c : CheckpointKind.HuggingFace;
+        if (!Directory.Exists(path)) return CheckpointKind.HuggingFace;
+        bool config = File.Exists(Path.Combine(path, "config.json"));
+        bool safetensors = Directory.EnumerateFiles(path, "*.safetensors").Any();
+        if (config && !safetensors && Directory.GetFiles(path, "*.onnx").Length == 1
+            && HfConfig.Load(path).GetString("model_type") == "gpt2")
+            return CheckpointKind.FusedOnnxGpt2;
+        if (!config && Directory.EnumerateFiles(path, "*.bin").Any()) return CheckpointKind.Llama2c;
+        return CheckpointKind.HuggingFace;
+    }
+
+    /// <summary>Whether <paramref name="path"/> holds a decoder this loader serves (rather than an encoder).</summary>
+    public static bool IsDecoder(string path)
+    {
+        CheckpointKind kind = Kind(path);
+        if (kind != CheckpointKind.HuggingFace) return true;
+        string dir = File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : path;
+        return File.Exists(Path.Combine(dir, "config.json"))
+            && HfConfig.Load(dir).GetString("model_type") is string type && (type == "gpt2" || DecoderConfig.ModelTypes.Contains(type));
+    }
 }
