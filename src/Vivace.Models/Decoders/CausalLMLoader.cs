@@ -35,8 +35,7 @@ public static class CausalLMLoader
         if (!Directory.Exists(path)) return CheckpointKind.HuggingFace;
         bool config = File.Exists(Path.Combine(path, "config.json"));
         bool safetensors = Directory.EnumerateFiles(path, "*.safetensors").Any();
-        if (config && !safetensors && Directory.GetFiles(path, "*.onnx").Length == 1
-            && HfConfig.Load(path).GetString("model_type") == "gpt2")
+        if (config && !safetensors && Directory.GetFiles(path, "*.onnx").Length == 1 && ModelType(path) == "gpt2")
             return CheckpointKind.FusedOnnxGpt2;
         if (!config && Directory.EnumerateFiles(path, "*.bin").Any()) return CheckpointKind.Llama2c;
         return CheckpointKind.HuggingFace;
@@ -49,6 +48,13 @@ public static class CausalLMLoader
         if (kind != CheckpointKind.HuggingFace) return true;
         string dir = File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : path;
         return File.Exists(Path.Combine(dir, "config.json"))
-            && HfConfig.Load(dir).GetString("model_type") is string type && (type == "gpt2" || DecoderConfig.ModelTypes.Contains(type));
+            && ModelType(dir) is string type && (type == "gpt2" || DecoderConfig.ModelTypes.Contains(type));
+    }
+
+    /// <summary>config.json's model_type, or the type of an onnxruntime-genai "model" block.</summary>
+    private static string? ModelType(string directory)
+    {
+        HfConfig hf = HfConfig.Load(directory);
+        return hf.GetString("model_type") ?? hf.GetString("model.type");
     }
 }
