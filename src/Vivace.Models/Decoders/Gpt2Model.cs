@@ -163,28 +163,34 @@ public sealed class Gpt2Model : ICausalLM
     public Tensor ForwardCached(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
         bool lastOnly = true) => Run(batch, count, inputIds, newMask, cache, lastOnly, positionsOverride: null);
 
-    /// <summary>
-    /// The layers over <paramref name="count"/> new positions per sequence against <paramref name="cache"/>; positions
-    /// continue the cache's <c>cumsum(mask) − 1</c> unless <paramref name="positionsOverride"/> gives them.
-    /// </summary>
+    /// <summary>The layers over one cache's new positions; positions from the cache unless overridden (Arange).</summary>
     private Tensor Run(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
         bool lastOnly, int[]? positionsOverride)
     {
-        Gpt2Config c = Config;
         if (cache.Batch != batch) throw new ArgumentException($"cache batch {cache.Batch} != {batch}", nameof(cache));
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count));
-        int tokens = batch * count, h = c.HiddenSize;
-        var ids = new int[tokens];
-        for (int i = 0; i < tokens; i++) ids[i] = checked((int)inputIds[i]);
-        int start = cache.Length;
-        int[] positions = cache.Reserve(count, newMask);
-        if (positionsOverride != null) positions = positionsOverride;
+        Tensor logits = Run([new CachePart(cache, count, inputIds.ToArray(), newMask.ToArray())], lastOnly, positionsOverride);
+        return lastOnly ? logits : logits.Reshape(batch, count, Config.VocabSize);
+    }
+
+    public Tensor ForwardParts(IReadOnlyList<CachePart> parts, bool lastOnly = true) => Run(parts, lastOnly, positionsOverride: null);
+
+    /// <summary>
+    /// The layers over every part's new positions as one stack of rows, each part attending to its own cache; positions
+    /// continue each cache's <c>cumsum(mask) − 1</c> unless <paramref name="positionsOverride"/> gives them.
+    /// </summary>
+    private Tensor Run(IReadOnlyList<CachePart> parts, bool lastOnly, int[]? positionsOverride)
+    {
+        Gpt2Config c = Config;
+        var stack = new StackedParts(parts, c.VocabSize);
+        int tokens = stack.Rows, h = c.HiddenSize;
+        int[] positions = positionsOverride ?? stack.Positions;
         foreach (int p in positions)
             if (p >= c.MaxPositions)
-                throw new ArgumentOutOfRangeException(nameof(inputIds), $"position {p} is beyond the model's n_positions {c.MaxPositions}");
+                throw new ArgumentOutOfRangeException(nameof(parts), $"position {p} is beyond the model's n_positions {c.MaxPositions}");
 
         Tensor hidden = Tensor.Zeros(tokens, h);
-        _ops.Gather(_wte, ids, hidden);
+        _ops.Gather(_wte, stack.Ids, hidden);
         _ops.Gather(_wpe, positions, hidden, accumulate: true);
         Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
         Tensor qkv = Tensor.Zeros(tokens, 3 * h), context = Tensor.Zeros(tokens, h);
@@ -197,9 +203,15 @@ public sealed class Gpt2Model : ICausalLM
             _ops.Linear(normed, layer.Qkv, qkv);
             float scale = c.ScaleAttnWeights ? 1f / MathF.Sqrt(c.HeadDim) : 1f;
             if (c.ScaleAttnByInverseLayerIdx) scale /= li + 1;
-            cache.Store(li, count, qkv.AsSpan(), h, 3 * h, qkv.AsSpan(), 2 * h, 3 * h);
-            CausalAttention.Run(qkv.AsSpan(), 3 * h, cache.Keys(li), cache.Values(li), cache.Mask, context.AsSpan(),
-                batch, count, start, cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale);
+            for (int p = 0; p < parts.Count; p++)
+            {
+                KvCache cache = parts[p].Cache;
+                int row = stack.RowOffset[p], count = parts[p].Count;
+                Span<float> rows = qkv.AsSpan()[(row * 3 * h)..];
+                cache.Store(li, count, rows, h, 3 * h, rows, 2 * h, 3 * h);
+                CausalAttention.Run(rows, 3 * h, cache.Keys(li), cache.Values(li), cache.Mask, context.AsSpan()[(row * h)..],
+                    cache.Batch, count, stack.Start[p], cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale);
+            }
             _ops.Linear(context, layer.AttnOut, projected);
             _ops.Add(hidden, projected);
 
@@ -208,22 +220,14 @@ public sealed class Gpt2Model : ICausalLM
             _ops.Linear(inner, layer.MlpOut, projected);
             _ops.Add(hidden, projected);
         }
-        cache.Commit(count, newMask);
+        stack.Commit();
 
-        if (lastOnly)
-        {
-            // Only each sequence's last new position feeds the next token: normalise and project just those rows.
-            Tensor last = Tensor.Zeros(batch, h), lastNormed = Tensor.Zeros(batch, h);
-            for (int b = 0; b < batch; b++)
-                hidden.AsSpan().Slice(((b + 1) * count - 1) * h, h).CopyTo(last.AsSpan().Slice(b * h, h));
-            _ops.LayerNorm(last, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, lastNormed);
-            Tensor lastLogits = Tensor.Zeros(batch, c.VocabSize);
-            _ops.Linear(lastNormed, _lmHead, lastLogits);
-            return lastLogits;
-        }
-        _ops.LayerNorm(hidden, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, normed);
-        Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
-        _ops.Linear(normed, _lmHead, logits);
-        return logits.Reshape(batch, count, c.VocabSize);
+        // Generation needs only each sequence's last position: normalise and project just those rows.
+        Tensor final = lastOnly ? stack.LastRowsOf(hidden) : hidden;
+        Tensor finalNormed = Tensor.Zeros(final.Shape[0], h);
+        _ops.LayerNorm(final, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, finalNormed);
+        Tensor logits = Tensor.Zeros(final.Shape[0], c.VocabSize);
+        _ops.Linear(finalNormed, _lmHead, logits);
+        return logits;
     }
 }

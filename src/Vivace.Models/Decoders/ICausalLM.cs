@@ -30,4 +30,12 @@ public interface ICausalLM
     /// </summary>
     Tensor ForwardCached(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
         bool lastOnly = true);
+
+    /// <summary>
+    /// The cached forward over several caches in one pass (continuous batching: prefills and decode steps of
+    /// different sequences together); each part attends only to its own cache. Logits <c>[sequences, vocab]</c> for every
+    /// sequence's last new token (parts in order, then batch rows) when <paramref name="lastOnly"/>, else every row's.
+    /// A sequence's logits do not depend on the other parts.
+    /// </summary>
+    Tensor ForwardParts(IReadOnlyList<CachePart> parts, bool lastOnly = true);
 }

@@ -145,18 +145,27 @@ public sealed class LlamaModel : ICausalLM
     public Tensor ForwardCached(int batch, int count, ReadOnlySpan<long> inputIds, ReadOnlySpan<long> newMask, KvCache cache,
         bool lastOnly = true)
     {
-        DecoderConfig c = Config;
         if (cache.Batch != batch) throw new ArgumentException($"cache batch {cache.Batch} != {batch}", nameof(cache));
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count));
-        int tokens = batch * count, h = c.HiddenSize, hd = c.HeadDim;
+        Tensor logits = ForwardParts([new CachePart(cache, count, inputIds.ToArray(), newMask.ToArray())], lastOnly);
+        return lastOnly ? logits : logits.Reshape(batch, count, Config.VocabSize);
+    }
+
+    /// <summary>
+    /// The cached forward over several caches at once (continuous batching): every part's new tokens go through the
+    /// layers as one stack of rows, each part attends to its own cache. Logits <c>[sequences, vocab]</c> for each
+    /// sequence's last new token (parts in order, then batch rows) when <paramref name="lastOnly"/>, else
+    /// <c>[rows, vocab]</c> for every stacked row.
+    /// </summary>
+    public Tensor ForwardParts(IReadOnlyList<CachePart> parts, bool lastOnly = true)
+    {
+        DecoderConfig c = Config;
+        var stack = new StackedParts(parts, c.VocabSize);
+        int tokens = stack.Rows, h = c.HiddenSize, hd = c.HeadDim;
         int qOut = c.Heads * hd, kvOut = c.KeyValueHeads * hd;
-        var ids = new int[tokens];
-        for (int i = 0; i < tokens; i++) ids[i] = checked((int)inputIds[i]);
-        int start = cache.Length;
-        int[] positions = cache.Reserve(count, newMask);
 
         Tensor hidden = Tensor.Zeros(tokens, h);
-        _ops.Gather(_embedTokens, ids, hidden);
+        _ops.Gather(_embedTokens, stack.Ids, hidden);
         int qkvWidth = qOut + 2 * kvOut, inner = c.IntermediateSize;
         Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
         Tensor qkv = Tensor.Zeros(tokens, qkvWidth), q = Tensor.Zeros(tokens, qOut), k = Tensor.Zeros(tokens, kvOut);
@@ -172,11 +181,17 @@ public sealed class LlamaModel : ICausalLM
             // RoPE rotates q and k; copy them out of the fused rows first (v goes to the cache as it is).
             Split(qkv, 0, q);
             Split(qkv, qOut, k);
-            _rope.Apply(q, positions);
-            _rope.Apply(k, positions);
-            cache.Store(l, count, k.AsSpan(), 0, kvOut, qkv.AsSpan(), qOut + kvOut, qkvWidth);
-            CausalAttention.Run(q.AsSpan(), qOut, cache.Keys(l), cache.Values(l), cache.Mask, context.AsSpan(),
-                batch, count, start, cache.Capacity, c.Heads, c.KeyValueHeads, hd, scale, layer.SlidingWindow);
+            _rope.Apply(q, stack.Positions);
+            _rope.Apply(k, stack.Positions);
+            for (int p = 0; p < parts.Count; p++)
+            {
+                KvCache cache = parts[p].Cache;
+                int row = stack.RowOffset[p], count = parts[p].Count;
+                cache.Store(l, count, k.AsSpan()[(row * kvOut)..], 0, kvOut, qkv.AsSpan()[(row * qkvWidth)..], qOut + kvOut, qkvWidth);
+                CausalAttention.Run(q.AsSpan()[(row * qOut)..], qOut, cache.Keys(l), cache.Values(l), cache.Mask,
+                    context.AsSpan()[(row * qOut)..], cache.Batch, count, stack.Start[p], cache.Capacity,
+                    c.Heads, c.KeyValueHeads, hd, scale, layer.SlidingWindow);
+            }
             _ops.Linear(context, layer.Output, projected);
             _ops.Add(hidden, projected);
 
@@ -186,23 +201,15 @@ public sealed class LlamaModel : ICausalLM
             _ops.Linear(gated, layer.Down, projected);
             _ops.Add(hidden, projected);
         }
-        cache.Commit(count, newMask);
+        stack.Commit();
 
-        if (lastOnly)
-        {
-            // Only each sequence's last new position feeds the next token: normalise and project just those rows.
-            Tensor last = Tensor.Zeros(batch, h);
-            for (int b = 0; b < batch; b++)
-                hidden.AsSpan().Slice(((b + 1) * count - 1) * h, h).CopyTo(last.AsSpan().Slice(b * h, h));
-            _finalNorm.Forward(last, last);
-            Tensor lastLogits = Tensor.Zeros(batch, c.VocabSize);
-            _ops.Linear(last, _lmHead, lastLogits);
-            return lastLogits;
-        }
-        _finalNorm.Forward(hidden, hidden);
-        Tensor logits = Tensor.Zeros(tokens, c.VocabSize);
-        _ops.Linear(hidden, _lmHead, logits);
-        return logits.Reshape(batch, count, c.VocabSize);
+        // Generation needs only each sequence's last position: normalise and project just those rows (the LM head is
+        // the largest matmul).
+        Tensor final = lastOnly ? stack.LastRowsOf(hidden) : hidden;
+        _finalNorm.Forward(final, final);
+        Tensor logits = Tensor.Zeros(final.Shape[0], c.VocabSize);
+        _ops.Linear(final, _lmHead, logits);
+        return logits;
     }
 
     /// <summary>Copies columns [offset, offset + width) of every row of <paramref name="source"/> into <paramref name="target"/>.</summary>
