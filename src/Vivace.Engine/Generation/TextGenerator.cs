@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Vivace.Models.Decoders;
 using Vivace.Tensors;
 using Vivace.Tokenizers;
@@ -72,15 +70,12 @@ public sealed class TextGenerator
     /// </summary>
     public IEnumerable<GenerationStep> Stream(GenerationRequest request, CancellationToken cancellation = default)
     {
-        Prepared prepared = Prepare(request);
+        PreparedRequest prepared = Prepare(request);
         return Run(prepared, cancellation);
     }
 
-    private sealed record Prepared(int[] PromptIds, string PromptText, int MaxNewTokens, SamplingParameters Sampling,
-        IReadOnlyList<string> Stop, bool Truncated, bool IgnoreEos);
-
     /// <summary>Tokenizes, truncates and checks a request against the model's limits.</summary>
-    private Prepared Prepare(GenerationRequest request)
+    internal PreparedRequest Prepare(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         try
@@ -125,95 +120,24 @@ public sealed class TextGenerator
                     tooLong: true);
         }
         string promptText = request.Prompt ?? Tokenizer.Decode(ids, skipSpecialTokens: true);
-        return new Prepared(ids, promptText, maxNew, request.Sampling, request.Stop, truncated, request.IgnoreEos);
+        return new PreparedRequest(ids, promptText, maxNew, request.Sampling, request.Stop, truncated, request.IgnoreEos);
     }
 
-    private IEnumerable<GenerationStep> Run(Prepared p, CancellationToken cancellation)
+    private IEnumerable<GenerationStep> Run(PreparedRequest request, CancellationToken cancellation)
     {
-        int promptLength = p.PromptIds.Length, vocab = Model.VocabSize;
-        var sampler = new TokenSampler(p.Sampling);
-        int topN = p.Sampling.TopNTokens;
-        var top = new TokenLogprob[Math.Max(topN, 1)];
-        var history = new int[promptLength + p.MaxNewTokens];
-        p.PromptIds.CopyTo(history, 0);
-        int length = promptLength;
-
-        // The decoder sees the prompt's last tokens first, so the first new token's leading space survives (as TGI's
-        // prefix offsets do; decoding it alone would strip it as a sequence start).
-        var decode = Tokenizer.CreateDecodeStream(p.PromptIds, skipSpecialTokens: true);
-        var stops = new StopSequenceMatcher(p.Stop);
-        var generated = new StringBuilder();
-        int safeLength = 0; // text released so far: with a stop sequence, where it starts
-        var tokens = new List<GeneratedToken>();
-
-        var clock = Stopwatch.StartNew();
-        var session = new DecodeSession(Model, 1, promptLength + p.MaxNewTokens);
-        var promptIds = new long[promptLength];
-        var ones = new long[promptLength];
-        for (int i = 0; i < promptLength; i++) { promptIds[i] = p.PromptIds[i]; ones[i] = 1; }
-        cancellation.ThrowIfCancellationRequested();
-        Tensor logits = session.Prefill(promptLength, promptIds, ones);
-        TimeSpan prefillTime = clock.Elapsed;
-        var next = new long[1];
-
-        for (int n = 0; n < p.MaxNewTokens; n++)
+        var sequence = new GenerationSequence(this, request);
+        while (!sequence.Finished)
         {
             cancellation.ThrowIfCancellationRequested();
-            TokenLogprob chosen = sampler.Next(logits.AsSpan()[..vocab], history.AsSpan(0, length), promptLength, top, out int topCount);
-            int id = chosen.Id;
-            history[length++] = id;
-            bool special = _specialIds.Contains(id);
-            string text = decode.Step(id) ?? "";
-            bool eos = !p.IgnoreEos && _eosIds.Contains(id);
-            bool last = eos || n == p.MaxNewTokens - 1;
-            if (last) text += decode.Flush();
-            generated.Append(text);
-
-            StopSequenceResult match = stops.Push(text);
-            string safe = match.Text;
-            safeLength += safe.Length;
-            FinishReason? finish = match.Stopped ? FinishReason.StopSequence
-                : eos ? FinishReason.EosToken
-                : n == p.MaxNewTokens - 1 ? FinishReason.Length
-                : null;
-            if (finish is not null and not FinishReason.StopSequence) safe += stops.Flush();
-
-            var alternatives = new TokenAlternative[topN == 0 ? 0 : topCount];
-            for (int i = 0; i < alternatives.Length; i++)
-                alternatives[i] = new TokenAlternative(top[i].Id, TokenText(top[i].Id), top[i].Logprob, _specialIds.Contains(top[i].Id));
-            // A special token's text is its content (TGI shows "</s>"), though generated_text skips it.
-            var token = new GeneratedToken(id, special ? TokenText(id) : text, chosen.Logprob, special, alternatives);
-            tokens.Add(token);
-
-            GenerationResult? final = null;
-            if (finish is FinishReason reason)
-            {
-                // TGI keeps the stop sequence in generated_text; the rest of the token that completed it is dropped.
-                string all = generated.ToString();
-                if (match.Stopped) all = all[..(safeLength + match.StopSequence!.Length)];
-                final = new GenerationResult
-                {
-                    PromptText = p.PromptText,
-                    PromptIds = p.PromptIds,
-                    GeneratedText = all,
-                    FinishReason = reason,
-                    Tokens = tokens,
-                    StopSequence = match.StopSequence,
-                    StopIndex = match.Stopped ? safeLength : null,
-                    Seed = p.Sampling.IsGreedy ? null : sampler.Seed,
-                    PromptTruncated = p.Truncated,
-                    PrefillTime = prefillTime,
-                    DecodeTime = clock.Elapsed - prefillTime,
-                };
-            }
-            yield return new GenerationStep(n, token, safe, final);
-            if (final != null) yield break;
-            next[0] = id;
-            logits = session.Step(next);
+            Tensor logits = Model.ForwardParts([sequence.NextPart()]);
+            yield return sequence.Advance(logits.AsSpan());
         }
     }
 
-    private string TokenText(int id) => Tokenizer.IdToToken(id) is { } piece && _specialIds.Contains(id)
+    internal bool IsSpecial(int id) => _specialIds.Contains(id);
+    internal bool IsEos(int id) => _eosIds.Contains(id);
+
+    internal string TokenText(int id) => Tokenizer.IdToToken(id) is { } piece && _specialIds.Contains(id)
         ? piece
         : Tokenizer.Decode([id], skipSpecialTokens: false);
 }
