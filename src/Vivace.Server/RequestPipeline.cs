@@ -117,7 +117,8 @@ public static class RequestPipeline
         ApiException api => api,
         // An input longer than the model takes (and truncation off) is a validation error: 422, as TEI answers;
         // 413 stays for what is too large to read at all (body size, input count).
-        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message, IsOpenAi(http) ? "input" : "inputs"),
+        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message,
+            http.Request.Path.StartsWithSegments("/v1/completions") ? "prompt" : IsOpenAi(http) ? "input" : "inputs"),
         BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, bad.StatusCode == 413 ? "Validation" : "bad_request"),
         _ => null,
     };
