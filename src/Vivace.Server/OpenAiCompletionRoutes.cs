@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Vivace.Engine;
 using Vivace.Engine.Generation;
 
 namespace Vivace.Server;
@@ -55,7 +56,20 @@ public static class OpenAiCompletionRoutes
             },
             Stop = Generating.Stops(ReadStop(request.Stop), "stop"),
         };
-        GenerationRun run = await Generating.StartAsync(http, server, model, generation);
+        GenerationRun run;
+        try
+        {
+            run = await Generating.StartAsync(http, server, model, generation);
+        }
+        catch (InvalidInputException e)
+        {
+            // The engine speaks TGI's names; say OpenAI's, and name the field at fault.
+            string message = e.Message.Replace("max_new_tokens", "max_tokens").Replace("top_n_tokens", "logprobs");
+            string param = message.Contains("max_tokens", StringComparison.Ordinal) ? "max_tokens"
+                : message.Split(' ')[0] is var first && first is "temperature" or "top_p" or "presence_penalty" or "frequency_penalty" or "logprobs" ? first
+                : "prompt";
+            throw ApiException.Unprocessable(message, param);
+        }
         string completionId = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         bool echo = request.Echo == true;

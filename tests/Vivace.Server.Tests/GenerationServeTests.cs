@@ -43,4 +43,42 @@ public class GenerationServeTests
             Directory.Delete(dir!, recursive: true);
         }
     }
+
+    /// <summary>The memory budget counts a generator's weights (through the directory's symbolic links) like an
+    /// embedder's: loading one unloads the other when both do not fit.</summary>
+    [SkippableFact]
+    public async Task TheMemoryBudgetCountsGenerators()
+    {
+        string? dir = GenerationFixture.MakeModelDirectory();
+        Skip.If(dir is null, "shared test data (goldens/gpt2-small, data/ort-genai/tiny-random-gpt2) not found");
+        try
+        {
+            const string embedder = "budget/embedder";
+            var unloaded = new List<string>();
+            using var registry = new ModelRegistry([ModelSource.FromId(dir!), new ModelSource(embedder, () => TestServer.MiniLmAs(embedder))],
+                new ServerOptions { MemoryBudgetBytes = 1 });
+            registry.ModelEvent += (id, load) => { if (load is null) lock (unloaded) unloaded.Add(id); };
+            string generatorId = Path.GetFileName(dir)!;
+            Assert.Equal(ModelKind.Generation, registry.KindOf(generatorId));
+            Assert.Equal(ModelKind.Embedding, registry.KindOf(embedder));
+
+            LoadedModel generator = await registry.GetAsync(generatorId, wait: true, CancellationToken.None);
+            Assert.NotNull(generator.Generator);
+            Assert.Null(generator.Embedder);
+            Assert.Equal(new FileInfo(Path.Combine(SharedData.Path!, "goldens", "gpt2-small", "model.safetensors")).Length, generator.WeightBytes);
+
+            LoadedModel embedding = await registry.GetAsync(embedder, wait: true, CancellationToken.None);
+            Assert.NotNull(embedding.Embedder);
+            Assert.Null(embedding.Generator);
+            Assert.Equal([embedder], registry.Loaded.Select(m => m.Id));
+            lock (unloaded) Assert.Equal([generatorId], unloaded);
+
+            await registry.GetAsync(generatorId, wait: true, CancellationToken.None);
+            Assert.Equal([generatorId], registry.Loaded.Select(m => m.Id));
+        }
+        finally
+        {
+            Directory.Delete(dir!, recursive: true);
+        }
+    }
 }
