@@ -81,4 +81,36 @@ public class GenerationServeTests
             Directory.Delete(dir!, recursive: true);
         }
     }
+
+    /// <summary>A generation holds its admission slot while it streams: beyond the limit the next request is a 429,
+    /// and once the stream ends the server admits again.</summary>
+    [SkippableFact]
+    public async Task AStreamingGenerationCountsAgainstAdmission()
+    {
+        string? dir = GenerationFixture.MakeModelDirectory();
+        Skip.If(dir is null, "shared test data (goldens/gpt2-small, data/ort-genai/tiny-random-gpt2) not found");
+        try
+        {
+            await using TestServer server = await TestServer.StartAsync([ModelSource.FromId(dir!)], new ServerOptions { MaxConcurrentRequests = 1 });
+            await server.Registry.GetAsync(null, wait: true, CancellationToken.None);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/generate_stream")
+            {
+                Content = TestServer.Json(new { inputs = "Hello", parameters = new { max_new_tokens = 250 } }),
+            };
+            using HttpResponseMessage stream = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            var (status, error, _) = await server.PostAsync("/generate", new { inputs = "Hello", parameters = new { max_new_tokens = 2 } });
+            Assert.True(status == HttpStatusCode.TooManyRequests, $"{(int)status} {error}");
+            Assert.Equal("Overloaded", error.GetProperty("error_type").GetString());
+
+            Assert.Equal(250, GenerationFixture.ParseEvents(await stream.Content.ReadAsStringAsync()).Count);
+            await TestServer.WaitUntilAsync(async () =>
+                (await server.PostAsync("/generate", new { inputs = "Hello", parameters = new { max_new_tokens = 2 } })).Status == HttpStatusCode.OK,
+                "the server admits again");
+        }
+        finally
+        {
+            Directory.Delete(dir!, recursive: true);
+        }
+    }
 }
