@@ -26,6 +26,9 @@ public static class OpenAiCompletionRoutes
         byte[] body = await ServerContext.ReadBodyAsync(http);
         OpenAiCompletionRequest request = ServerContext.Parse(body, OpenAiCompletionJsonContext.Default.OpenAiCompletionRequest);
         Check(request);
+        if (request.StreamOptions is { ValueKind: not JsonValueKind.Null } && request.Stream != true)
+            throw Bad("'stream_options' is only allowed when 'stream' is true", "stream_options");
+        IncludeUsage(request.StreamOptions); // checked before anything runs
         (string? text, int[]? ids) = ReadPrompt(request.Prompt);
         string id;
         try
@@ -76,7 +79,8 @@ public static class OpenAiCompletionRoutes
 
         if (request.Stream == true)
         {
-            await StreamAsync(http, run, completionId, created, model.Id, echo ? text ?? model.Tokenizer.Decode(ids!, skipSpecialTokens: true) : null);
+            await StreamAsync(http, run, completionId, created, model.Id, echo ? text ?? model.Tokenizer.Decode(ids!, skipSpecialTokens: true) : null,
+                IncludeUsage(request.StreamOptions));
             return Results.Empty;
         }
 
@@ -205,7 +209,7 @@ public static class OpenAiCompletionRoutes
 
     /// <summary>Chunks of text as it becomes safe to show (never part of a stop sequence), the last with the
     /// finish_reason, then <c>data: [DONE]</c>.</summary>
-    private static async Task StreamAsync(HttpContext http, GenerationRun run, string id, long created, string model, string? echo)
+    private static async Task StreamAsync(HttpContext http, GenerationRun run, string id, long created, string model, string? echo, bool includeUsage)
     {
         await Generating.StartEventsAsync(http);
         OpenAiCompletion Chunk(string text, string? finish) => new()
@@ -220,7 +224,17 @@ public static class OpenAiCompletionRoutes
             if (echo != null) await Write(http, Chunk(echo, null));
             await foreach (GenerationStep step in run.StepsAsync(http.RequestAborted))
             {
-                if (step.Final is { } final) await Write(http, Chunk(step.SafeText, FinishName(final.FinishReason)));
+                if (step.Final is { } final)
+                {
+                    await Write(http, Chunk(step.SafeText, FinishName(final.FinishReason)));
+                    // stream_options.include_usage: one more chunk, with no choices and the usage, as OpenAI sends it.
+                    if (includeUsage)
+                        await Write(http, Chunk("", null) with
+                        {
+                            Choices = [],
+                            Usage = new OpenAiCompletionUsage(final.PromptIds.Count, final.GeneratedTokens, final.PromptIds.Count + final.GeneratedTokens),
+                        });
+                }
                 else if (step.SafeText.Length > 0) await Write(http, Chunk(step.SafeText, null));
             }
             await Generating.WriteEventAsync(http, "[DONE]"u8.ToArray(), space: true);
@@ -236,6 +250,21 @@ public static class OpenAiCompletionRoutes
         {
             // The client went away; the run was cancelled with its request.
         }
+    }
+
+    /// <summary>stream_options: absent, null, or an object whose include_usage is a boolean.</summary>
+    private static bool IncludeUsage(JsonElement? options)
+    {
+        if (options is not { ValueKind: not JsonValueKind.Null } o) return false;
+        if (o.ValueKind != JsonValueKind.Object) throw Bad("'stream_options' must be an object", "stream_options");
+        foreach (JsonProperty p in o.EnumerateObject())
+        {
+            if (p.Name != "include_usage") throw Bad($"unknown field 'stream_options.{p.Name}'", "stream_options");
+            if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                throw Bad("'stream_options.include_usage' must be a boolean", "stream_options");
+            return p.Value.GetBoolean();
+        }
+        return false;
     }
 
     private static Task Write(HttpContext http, OpenAiCompletion chunk) =>

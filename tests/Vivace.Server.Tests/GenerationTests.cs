@@ -175,6 +175,16 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
         Assert.Equal("length", lastChunk.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.All(events.SkipLast(2), e => Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(e).RootElement.GetProperty("choices")[0].GetProperty("finish_reason").ValueKind));
 
+        // stream_options.include_usage: a last chunk with no choices and the usage.
+        events = await F.EventsAsync("/v1/completions", new
+        {
+            model = F.ModelId, prompt = Prompt, max_tokens = 16, temperature = 0, stream = true, stream_options = new { include_usage = true },
+        });
+        JsonElement usageChunk = JsonDocument.Parse(events[^2]).RootElement;
+        Assert.Equal(0, usageChunk.GetProperty("choices").GetArrayLength());
+        Assert.Equal(16, usageChunk.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(expected.GeneratedText, Deltas(events[..^2]));
+
         // The prompt as token ids, and echo.
         (body, _) = await F.OkAsync("/v1/completions", new { model = F.ModelId, prompt = expected.PromptIds, max_tokens = 16, temperature = 0, echo = true });
         Assert.Equal(expected.PromptText + expected.GeneratedText, Text(body));

@@ -164,7 +164,15 @@ public sealed class GenerationQueue : IDisposable
             Interlocked.Decrement(ref _pending);
             item.Cancellation.Dispose();
         }
-        if (result != null) Completed?.Invoke(result);
+        if (result == null) return;
+        try
+        {
+            Completed?.Invoke(result);
+        }
+        catch (Exception)
+        {
+            // A listener's fault must not stop the worker (every later request on this model would hang).
+        }
     }
 
     /// <summary>Answers a queued item without running it (once: a no-op if the worker took it first).</summary>
