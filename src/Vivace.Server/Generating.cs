@@ -113,15 +113,17 @@ public static class Generating
         _ => "stop_sequence",
     };
 
-    /// <summary>Starts a server-sent event stream (headers first: nothing may buffer it).</summary>
-    public static Task StartEventsAsync(HttpContext http)
+    /// <summary>Starts a server-sent event stream: the headers go out now (flushed: StartAsync alone leaves them in
+    /// Kestrel's buffer), so a client whose request waits in the queue knows it was accepted.</summary>
+    public static async Task StartEventsAsync(HttpContext http)
     {
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["x-accel-buffering"] = "no";
         http.Response.Headers["x-compute-type"] = "cpu";
-        return http.Response.StartAsync(http.RequestAborted);
+        await http.Response.StartAsync(http.RequestAborted);
+        await http.Response.Body.FlushAsync(http.RequestAborted);
     }
 
     /// <summary>Writes one event, <c>data:{payload}</c> (TGI writes no space after the colon; OpenAI one), and flushes it.</summary>

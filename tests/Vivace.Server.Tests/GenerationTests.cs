@@ -219,24 +219,50 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
         Assert.Equal(F.Greedy(Prompt, 24).GeneratedText, alone);
     }
 
+    /// <summary>A client that leaves a stream whose generation waits in the queue: the request leaves the queue at once
+    /// (while the worker is still held), never runs, and the next request is answered. (A generation that is already
+    /// running stops at its next token: GenerationQueueTests, where the tiny model cannot outrun the cancellation.)</summary>
     [SkippableFact]
     public async Task AClientThatLeavesMidStreamFreesTheModel()
     {
         LoadedModel model = F.Server.Model(F.ModelId);
-        using (HttpClient client = F.Server.NewClient())
+        var completed = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        using var release = new ManualResetEventSlim(false);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int armed = 1;
+        void OnCompleted(string id, GenerationResult result)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/generate_stream")
+            completed.Enqueue(result.GeneratedTokens);
+            if (Interlocked.Exchange(ref armed, 0) == 0) return;
+            held.TrySetResult();
+            release.Wait(TestServer.Patience); // the worker waits here: what is queued next stays queued
+        }
+        F.Server.Registry.GenerationCompleted += OnCompleted;
+        try
+        {
+            await F.OkAsync("/generate", new { inputs = Prompt, parameters = new { max_new_tokens = 2 } });
+            await held.Task;
+            using (HttpClient client = F.Server.NewClient())
             {
-                Content = TestServer.Json(new { inputs = Prompt, parameters = new { max_new_tokens = 200 } }),
-            };
-            using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            Assert.StartsWith("data:", await reader.ReadLineAsync());
-        } // disposed after the first event: the connection closes
-        await TestServer.WaitUntilAsync(() => model.Depth == 0, "the abandoned generation left the model");
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/generate_stream")
+                {
+                    Content = TestServer.Json(new { inputs = Prompt, parameters = new { max_new_tokens = 7 } }),
+                };
+                using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                await TestServer.WaitUntilAsync(() => model.Depth == 1, "the stream's generation is queued");
+            } // the connection closes
+            await TestServer.WaitUntilAsync(() => model.Depth == 0, "the abandoned generation left the queue");
+        }
+        finally
+        {
+            release.Set();
+        }
         var (body, _) = await F.OkAsync("/generate", new { inputs = Prompt, parameters = new { max_new_tokens = 4 } });
         Assert.Equal(F.Greedy(Prompt, 4).GeneratedText, body.GetProperty("generated_text").GetString());
+        await TestServer.WaitUntilAsync(() => completed.Count == 2, "the last generation was reported");
+        F.Server.Registry.GenerationCompleted -= OnCompleted;
+        Assert.Equal([2, 4], completed); // the abandoned one (7 tokens) never ran
     }
 
     [SkippableFact]
