@@ -31,7 +31,8 @@ public static class TgiRoutes
         TgiParameters p = request.Parameters ?? new TgiParameters();
         LoadedModel model = await Generating.ModelAsync(http, server, null, ServerContext.WaitForModel(http, null, fallback: true));
         GenerationRequest generation = ToRequest(model.Generator!, prompt, p);
-        bool fullText = p.ReturnFullText ?? false;
+        // POST / defaults return_full_text as TGI does for a text-generation model (its pipeline tag): on; the others off.
+        bool fullText = p.ReturnFullText ?? compat;
 
         GenerationRun run = await Generating.StartAsync(http, server, model, generation);
         if (streaming)

@@ -101,7 +101,7 @@ public class GenerationServeTests
             Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
             var (status, error, _) = await server.PostAsync("/generate", new { inputs = "Hello", parameters = new { max_new_tokens = 2 } });
             Assert.True(status == HttpStatusCode.TooManyRequests, $"{(int)status} {error}");
-            Assert.Equal("Overloaded", error.GetProperty("error_type").GetString());
+            Assert.Equal("overloaded", error.GetProperty("error_type").GetString()); // TGI's name
 
             Assert.Equal(250, GenerationFixture.ParseEvents(await stream.Content.ReadAsStringAsync()).Count);
             await TestServer.WaitUntilAsync(async () =>

@@ -47,11 +47,18 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
         Assert.Equal("cpu", response.Headers.GetValues("x-compute-type").Single());
         Assert.True(response.Headers.Contains("x-time-per-token") && response.Headers.Contains("x-queue-time") && response.Headers.Contains("x-inference-time"));
 
-        // Without details: the text alone. POST / (TGI's compat route): a list of one.
+        // Without details: the text alone.
         (body, _) = await F.OkAsync("/generate", new { inputs = Prompt, parameters = new { max_new_tokens = 20 } });
         Assert.False(body.TryGetProperty("details", out _));
-        (body, _) = await F.OkAsync("/", new { inputs = Prompt, parameters = new { max_new_tokens = 20, return_full_text = true } });
+        // POST / (TGI's compat route): a list of one, with the prompt unless return_full_text is false (TGI's default for a
+        // text-generation model); stream true answers as /generate_stream.
+        (body, _) = await F.OkAsync("/", new { inputs = Prompt, parameters = new { max_new_tokens = 20 } });
         Assert.Equal(Prompt + expected.GeneratedText, Assert.Single(body.EnumerateArray()).GetProperty("generated_text").GetString());
+        (body, _) = await F.OkAsync("/", new { inputs = Prompt, parameters = new { max_new_tokens = 20, return_full_text = false } });
+        Assert.Equal(expected.GeneratedText, Assert.Single(body.EnumerateArray()).GetProperty("generated_text").GetString());
+        List<string> events = await F.EventsAsync("/", new { inputs = Prompt, parameters = new { max_new_tokens = 20 }, stream = true });
+        Assert.Equal(20, events.Count);
+        Assert.Equal(Prompt + expected.GeneratedText, JsonDocument.Parse(events[^1]).RootElement.GetProperty("generated_text").GetString());
     }
 
     [SkippableFact]
@@ -322,6 +329,7 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
         string longPrompt = string.Join(' ', Enumerable.Repeat("dog", 400));
         var (status, error, _) = await F.Server.PostAsync("/generate", new { inputs = longPrompt, parameters = new { max_new_tokens = 4 } });
         Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{(int)status} {error}");
+        Assert.Equal("validation", error.GetProperty("error_type").GetString()); // TGI's name
         var (body, response) = await F.OkAsync("/generate", new { inputs = longPrompt, parameters = new { max_new_tokens = 4, truncate = 100 } });
         Assert.Equal("100", response.Headers.GetValues("x-prompt-tokens").Single());
         Assert.Equal(F.Local.Generate(new GenerationRequest { Prompt = longPrompt, MaxNewTokens = 4, Truncate = 100 }).GeneratedText,
