@@ -42,7 +42,9 @@ public sealed class ServerContext(ModelRegistry models, ServerOptions options)
             // A field the route does not know (the request types that list every field refuse others): name it.
             if (System.Text.RegularExpressions.Regex.Match(e.Message, "The JSON property '([^']*)' could not be mapped") is { Success: true } unknown)
             {
-                string name = (field is { } parent && !parent.EndsWith(unknown.Groups[1].Value, StringComparison.Ordinal) ? parent + "." : "") + unknown.Groups[1].Value;
+                // The path may stop at the object or name the field itself: "parameters.foo" either way.
+                string key = unknown.Groups[1].Value;
+                string name = field is null ? key : field == key || field.EndsWith("." + key, StringComparison.Ordinal) ? field : $"{field}.{key}";
                 throw ApiException.Unprocessable($"unknown field '{name}' (see this route's request fields)", name);
             }
             // A value of the wrong type: say so in the API's terms, not .NET's type names.

@@ -208,6 +208,19 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
             (body, _) = await F.OkAsync(path, new { inputs = Prompt, parameters = new { max_new_tokens = 10, return_full_text = false } });
             Assert.Equal(expected.GeneratedText, Assert.Single(body.EnumerateArray()).GetProperty("generated_text").GetString());
         }
+
+        // A deterministic request (greedy, or seeded) may be answered from the cache; an unseeded sample never is.
+        var greedy = new { inputs = Prompt + " again", parameters = new { max_new_tokens = 3 } };
+        var (_, first) = await F.OkAsync($"/models/{F.ModelId}", greedy);
+        var (_, second) = await F.OkAsync($"/models/{F.ModelId}", greedy);
+        Assert.Equal(("miss", "hit"), (first.Headers.GetValues("x-cache").Single(), second.Headers.GetValues("x-cache").Single()));
+        var (_, sampled) = await F.OkAsync($"/models/{F.ModelId}", new { inputs = Prompt, parameters = new { max_new_tokens = 3, do_sample = true } });
+        Assert.Equal("off", sampled.Headers.GetValues("x-cache").Single());
+
+        // An unknown parameter is named with its place in the body.
+        var (status, error, _) = await F.Server.PostAsync($"/models/{F.ModelId}", new { inputs = Prompt, parameters = new { max_length = 3 } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Contains("'parameters.max_length'", error.GetProperty("error").GetString());
     }
 
     [SkippableFact]
