@@ -310,6 +310,12 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
             Assert.True(status == HttpStatusCode.BadRequest, $"{path}: {(int)status} {error}");
             Assert.Contains("embedding model", error.GetRawText());
         }
+        // TEI's /tokenize and /decode work on any model with a tokenizer: here the generation model's.
+        var (tokenized, _) = await F.OkAsync("/tokenize", new { inputs = Prompt });
+        int[] ids = tokenized[0].EnumerateArray().Select(t => t.GetProperty("id").GetInt32()).ToArray();
+        Assert.Equal(F.Local.Tokenizer.EncodeToIds(Prompt, true), ids);
+        var (decoded, _) = await F.OkAsync("/decode", new { ids });
+        Assert.Equal(Prompt, decoded[0].GetString());
         // The embedding model still embeds by name.
         await F.OkAsync($"/models/{GenerationFixture.Embedder}", new { inputs = "a" });
     }
