@@ -96,7 +96,7 @@ public static class ServeBenchmark
             Console.Write(report.ToString());
 
             await EngineAsync(model, sentences, embedOptions, 8, warmup);
-            if (wrk != null) await WrkAsync(wrk, script, sentencesFile, url, model.Queue, 8, warmup);
+            if (wrk != null) await WrkAsync(wrk, script, sentencesFile, url, model.Queue!, 8, warmup);
 
             var ratios = new Dictionary<int, double>();
             var ratiosPerCpu = new Dictionary<int, double>();
@@ -111,7 +111,7 @@ public static class ServeBenchmark
                 {
                     bool engineFirst = r % 2 == 0;
                     if (engineFirst) engine.Add(await EngineAsync(model, sentences, embedOptions, c, round));
-                    if (wrk != null) http.Add(await WrkAsync(wrk, script, sentencesFile, url, model.Queue, c, round));
+                    if (wrk != null) http.Add(await WrkAsync(wrk, script, sentencesFile, url, model.Queue!, c, round));
                     if (!engineFirst) engine.Add(await EngineAsync(model, sentences, embedOptions, c, round));
                     if (wrk == null) continue;
                     paired.Add(http[^1].Load.RequestsPerSecond / engine[^1].RequestsPerSecond);
@@ -172,7 +172,7 @@ public static class ServeBenchmark
     /// its vector from the queue, in a loop, until the time is up.</summary>
     private static async Task<Load> EngineAsync(LoadedModel model, string[] sentences, EmbedOptions options, int concurrency, TimeSpan duration)
     {
-        using var batches = new BatchCounter(model.Queue);
+        using var batches = new BatchCounter(model.Queue!);
         var latencies = new List<double>[concurrency];
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
@@ -186,8 +186,8 @@ public static class ServeBenchmark
                 for (int i = start; clock.Elapsed < duration; i++)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    int[] ids = model.Embedder.TokenizeIds(sentences[i % sentences.Length], options);
-                    EmbedResult result = await model.Queue.EmbedAsync([ids], options.Normalize);
+                    int[] ids = model.Embedder!.TokenizeIds(sentences[i % sentences.Length], options);
+                    EmbedResult result = await model.Queue!.EmbedAsync([ids], options.Normalize);
                     if (result.Vectors.Length != 1) throw new InvalidOperationException("one vector expected");
                     mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
@@ -241,13 +241,13 @@ public static class ServeBenchmark
     {
         var lines = new List<string>();
         byte[][] bodies = sentences.Select(s => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["inputs"] = s }))).ToArray();
-        int[][] ids = sentences.Select(s => model.Embedder.TokenizeIds(s, options)).ToArray();
-        float[][][] answers = ids.Select(i => model.Embedder.EmbedTokens([i], normalize: true)).ToArray();
+        int[][] ids = sentences.Select(s => model.Embedder!.TokenizeIds(s, options)).ToArray();
+        float[][][] answers = ids.Select(i => model.Embedder!.EmbedTokens([i], normalize: true)).ToArray();
         int bytes = ServerContext.Json(answers[0], ServerJsonContext.Default.SingleArrayArray).Length;
         lines.Add($"- parse the body (JSON + inputs): {MedianMicroseconds(bodies, b => Inputs.Read(ServerContext.Parse(b, ServerJsonContext.Default.TeiEmbedRequest).Inputs, "inputs", serverOptions, true))}");
-        lines.Add($"- serialize the answer (1×{model.Embedder.Dimensions} floats, ~{bytes} bytes of JSON): {MedianMicroseconds(answers, a => ServerContext.Json(a, ServerJsonContext.Default.SingleArrayArray))}");
-        lines.Add($"- tokenize (both sides): {MedianMicroseconds(sentences, s => model.Embedder.TokenizeIds(s, options))}");
-        lines.Add($"- the model on a batch of one (both sides): {MedianMicroseconds(ids, i => model.Embedder.EmbedTokens([i], normalize: true), passes: 3)}");
+        lines.Add($"- serialize the answer (1×{model.Embedder!.Dimensions} floats, ~{bytes} bytes of JSON): {MedianMicroseconds(answers, a => ServerContext.Json(a, ServerJsonContext.Default.SingleArrayArray))}");
+        lines.Add($"- tokenize (both sides): {MedianMicroseconds(sentences, s => model.Embedder!.TokenizeIds(s, options))}");
+        lines.Add($"- the model on a batch of one (both sides): {MedianMicroseconds(ids, i => model.Embedder!.EmbedTokens([i], normalize: true), passes: 3)}");
         return lines;
     }
 
@@ -322,7 +322,7 @@ public static class ServeBenchmark
     /// <summary>Both sides must compute the same thing: the HTTP answer for a sentence equals the engine's vector.</summary>
     private static async Task CheckSameVectorAsync(string url, LoadedModel model, string sentence, EmbedOptions options)
     {
-        float[] engine = (await model.Queue.EmbedAsync([model.Embedder.TokenizeIds(sentence, options)], options.Normalize)).Vectors[0];
+        float[] engine = (await model.Queue!.EmbedAsync([model.Embedder!.TokenizeIds(sentence, options)], options.Normalize)).Vectors[0];
         using var client = new HttpClient();
         string body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["inputs"] = sentence });
         using HttpResponseMessage response = await client.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));

@@ -11,7 +11,7 @@ public static class ServeCommand
 {
     public static Command Create()
     {
-        var models = new Option<string[]>("--model") { Description = "model directory or id (repeatable; the first is the default and loads at start, the others on first use); default: " + CliApp.DefaultModel };
+        var models = new Option<string[]>("--model") { Description = "model directory or id: an embedding model, or a decoder checkpoint directory for text generation (repeatable; the first is the default and loads at start, the others on first use); default: " + CliApp.DefaultModel };
         var urls = new Option<string>("--urls") { Description = "where to listen", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var device = new Option<string>("--device") { Description = "cpu (cuda comes later)", DefaultValueFactory = _ => "cpu" };
         var apiKeys = new Option<string[]>("--api-key") { Description = "require 'Authorization: Bearer KEY' on inference routes (repeatable; also VIVACE_API_KEYS, comma-separated)" };
@@ -22,7 +22,7 @@ public static class ServeCommand
         var memoryBudget = new Option<long?>("--memory-budget-mb") { Description = "weight megabytes of loaded models at most; least recently used idle models are unloaded beyond it" };
         var cacheEntries = new Option<int>("--cache-entries") { Description = "results kept for use_cache (0: off)", DefaultValueFactory = _ => 4096 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "log one JSON object per line" };
-        var command = new Command("serve", "serve models over HTTP (Hugging Face Inference API, TEI and OpenAI dialects)")
+        var command = new Command("serve", "serve models over HTTP (Hugging Face Inference API, TEI, TGI and OpenAI dialects)")
         {
             models, urls, device, apiKeys, maxConcurrent, maxInputs, maxBatchTokens, maxBatchRequests, memoryBudget, cacheEntries, jsonLogs,
         };

@@ -13,13 +13,14 @@ public static class Embedding
     public static async Task<EmbedResult> RunAsync(HttpContext http, ServerContext server, LoadedModel model, EmbedInputs inputs, EmbedOptions options)
     {
         long start = Stopwatch.GetTimestamp();
+        SentenceEmbedder embedder = model.RequireEmbedder();
         IReadOnlyList<int[]> ids;
         if (inputs.Texts is { } texts)
         {
             var tokenized = new int[texts.Count][];
             for (int i = 0; i < texts.Count; i++)
             {
-                try { tokenized[i] = model.Embedder.TokenizeIds(texts[i], options); }
+                try { tokenized[i] = embedder.TokenizeIds(texts[i], options); }
                 catch (InvalidInputException e) when (texts.Count > 1)
                 {
                     throw new InvalidInputException($"input {i}: {e.Message}", e.TooLong);
@@ -35,7 +36,7 @@ public static class Embedding
         {
             try
             {
-                result = await model.Queue.EmbedAsync(ids, options.Normalize, http.RequestAborted);
+                result = await model.Queue!.EmbedAsync(ids, options.Normalize, http.RequestAborted);
                 break;
             }
             catch (ObjectDisposedException) when (attempt < 3)

@@ -23,10 +23,20 @@ public static class HfRoutes
     private static async Task<IResult> RunAsync(HttpContext http, ServerContext server, string modelId, string? task)
     {
         byte[] body = await ServerContext.ReadBodyAsync(http);
+        // The task follows from the model when the path does not name it: a generation model generates.
+        ModelKind kind = server.Models.KindOf(modelId);
+        if (task == TgiRoutes.TextGeneration || (task is null && kind == ModelKind.Generation))
+        {
+            if (kind != ModelKind.Generation)
+                throw ApiException.BadRequest($"model '{server.Models.Resolve(modelId)}' is an embedding model (tasks: {FeatureExtraction}, {SentenceSimilarity}), not a {TgiRoutes.TextGeneration} model", "task");
+            return await TgiRoutes.HfTextGenerationAsync(http, server, modelId, body);
+        }
+        if (kind == ModelKind.Generation)
+            throw ApiException.BadRequest($"model '{server.Models.Resolve(modelId)}' is a {TgiRoutes.TextGeneration} model; task '{task}' needs an embedding model", "task");
         HfInferenceRequest request = ServerContext.Parse(body, ServerJsonContext.Default.HfInferenceRequest);
         task ??= request.Inputs.ValueKind == JsonValueKind.Object ? SentenceSimilarity : FeatureExtraction;
         if (task is not (FeatureExtraction or SentenceSimilarity))
-            throw ApiException.BadRequest($"task '{task}' is not served here (tasks: {FeatureExtraction}, {SentenceSimilarity})", "task");
+            throw ApiException.BadRequest($"task '{task}' is not served here (tasks: {FeatureExtraction}, {SentenceSimilarity}, {TgiRoutes.TextGeneration})", "task");
         string id = server.Models.Resolve(modelId);
         LoadedModel model = await server.Models.GetAsync(id, ServerContext.WaitForModel(http, request.Options?.WaitForModel, fallback: false), http.RequestAborted);
         HfParameters p = request.Parameters ?? new HfParameters();

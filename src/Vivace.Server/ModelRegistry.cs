@@ -1,24 +1,77 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Vivace.Cpu;
 using Vivace.Engine;
 using Vivace.Engine.Batching;
+using Vivace.Engine.Generation;
+using Vivace.Models.Decoders;
 
 namespace Vivace.Server;
 
-/// <summary>A model this server may serve: its id and how to load it (or the model itself, already loaded).</summary>
-public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
+/// <summary>What a served model does: embeddings (and the tasks built on them), or text generation.</summary>
+public enum ModelKind
 {
-    public static ModelSource Loaded(SentenceEmbedder embedder) => new(embedder.ModelId, () => embedder) { Preloaded = embedder };
-
-    /// <summary>Loads the model by id or directory, as <see cref="SentenceEmbedder.Load"/> does.</summary>
-    public static ModelSource FromId(string idOrDirectory) =>
-        new(ModelResolver.IsDirectory(idOrDirectory)
-            ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(idOrDirectory)))
-            : idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory));
-
-    internal SentenceEmbedder? Preloaded { get; init; }
+    Embedding,
+    Generation,
 }
 
-/// <summary>A loaded model: its batching queue, and what the registry tracks about it.</summary>
+/// <summary>A model this server may serve: its id and how to load it (or the model itself, already loaded). A source
+/// loads a <see cref="SentenceEmbedder"/>, or (made with a <see cref="TextGenerator"/> loader) a generator.</summary>
+public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
+{
+    /// <summary>A text-generation model.</summary>
+    public ModelSource(string id, Func<TextGenerator> loadGenerator)
+        : this(id, NotAnEmbedder(id))
+    {
+        LoadGenerator = loadGenerator;
+    }
+
+    private static Func<SentenceEmbedder> NotAnEmbedder(string id) => () => throw new InvalidOperationException($"{id} is a text-generation model");
+
+    public static ModelSource Loaded(SentenceEmbedder embedder) => new(embedder.ModelId, () => embedder) { Preloaded = embedder };
+
+    public static ModelSource Loaded(TextGenerator generator, string? directory = null) =>
+        new(generator.ModelId, () => generator) { PreloadedGenerator = generator, Directory = directory };
+
+    /// <summary>Loads the model by id or directory: a decoder checkpoint directory (config.json's model_type gpt2 or a
+    /// Llama-family type) as a <see cref="TextGenerator"/>, anything else as <see cref="SentenceEmbedder.Load"/> does.</summary>
+    public static ModelSource FromId(string idOrDirectory)
+    {
+        if (!ModelResolver.IsDirectory(idOrDirectory)) return new(idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory));
+        string directory = Path.GetFullPath(idOrDirectory);
+        string id = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+        return IsDecoder(directory)
+            ? new(id, () => TextGenerator.Load(directory, CpuOps.Default, id)) { Directory = directory }
+            : new(id, () => SentenceEmbedder.Load(idOrDirectory));
+    }
+
+    /// <summary>Whether config.json names a decoder-only architecture this engine generates with.</summary>
+    public static bool IsDecoder(string directory)
+    {
+        string config = Path.Combine(directory, "config.json");
+        if (!File.Exists(config)) return false;
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(config));
+            return doc.RootElement.TryGetProperty("model_type", out JsonElement type) && type.ValueKind == JsonValueKind.String
+                && type.GetString() is { } name && (name == "gpt2" || DecoderConfig.ModelTypes.Contains(name));
+        }
+        catch (JsonException)
+        {
+            return false; // the loader reports a broken config when it loads
+        }
+    }
+
+    public Func<TextGenerator>? LoadGenerator { get; private init; }
+    public ModelKind Kind => LoadGenerator != null ? ModelKind.Generation : ModelKind.Embedding;
+    /// <summary>Where a generator's weights are (for the memory budget); embedders know their own directory.</summary>
+    public string? Directory { get; init; }
+    internal SentenceEmbedder? Preloaded { get; init; }
+    internal TextGenerator? PreloadedGenerator { get; init; }
+}
+
+/// <summary>A loaded model: an embedder with its batching queue, or a generator with its generation queue, and what
+/// the registry tracks about it.</summary>
 public sealed class LoadedModel
 {
     internal LoadedModel(string id, SentenceEmbedder embedder, EmbeddingQueue queue, long weightBytes)
@@ -26,15 +79,50 @@ public sealed class LoadedModel
         Id = id;
         Embedder = embedder;
         Queue = queue;
+        Tokenizer = embedder.Tokenizer;
         WeightBytes = weightBytes;
     }
 
-    /// <summary>The id the server serves it under (its source's; the embedder may call itself otherwise).</summary>
+    internal LoadedModel(string id, TextGenerator generator, GenerationQueue queue, long weightBytes)
+    {
+        Id = id;
+        Generator = generator;
+        GenerationQueue = queue;
+        Tokenizer = generator.Tokenizer;
+        WeightBytes = weightBytes;
+    }
+
+    /// <summary>The id the server serves it under (its source's; the model may call itself otherwise).</summary>
     public string Id { get; }
-    public SentenceEmbedder Embedder { get; }
-    public EmbeddingQueue Queue { get; }
+    public ModelKind Kind => Generator != null ? ModelKind.Generation : ModelKind.Embedding;
+    /// <summary>The embedding model; null for a generation model.</summary>
+    public SentenceEmbedder? Embedder { get; }
+    /// <summary>The embedder's batching queue; null for a generation model.</summary>
+    public EmbeddingQueue? Queue { get; }
+    /// <summary>The generation model; null for an embedding model.</summary>
+    public TextGenerator? Generator { get; }
+    public GenerationQueue? GenerationQueue { get; }
+    public Vivace.Tokenizers.Tokenizer Tokenizer { get; }
     public long WeightBytes { get; }
+    /// <summary>Requests waiting or running on this model.</summary>
+    public int Depth => Queue?.Depth ?? GenerationQueue!.Depth;
     internal long LastUsed;
+
+    /// <summary>The embedder, or a 400 naming what this model does for a route that embeds.</summary>
+    public SentenceEmbedder RequireEmbedder() => Embedder ?? throw ApiException.BadRequest(
+        $"model '{Id}' is a text-generation model; this route needs an embedding model (use /generate, /v1/completions " +
+        "or the text-generation task)", "model");
+
+    /// <summary>The generator, or a 400 naming what this model does for a route that generates.</summary>
+    public TextGenerator RequireGenerator() => Generator ?? throw ApiException.BadRequest(
+        $"model '{Id}' is an embedding model; this route needs a text-generation model (use /embed, /v1/embeddings " +
+        "or the feature-extraction task)", "model");
+
+    internal void Stop()
+    {
+        Queue?.Dispose();
+        GenerationQueue?.Dispose();
+    }
 }
 
 /// <summary>
@@ -59,7 +147,10 @@ public sealed class ModelRegistry : IDisposable
         _sources = sources.ToList();
         if (_sources.Count == 0) throw new ArgumentException("a server needs at least one model");
         foreach (ModelSource s in _sources)
+        {
             if (s.Preloaded is { } e) _loaded[s.Id] = Wrap(s.Id, e);
+            else if (s.PreloadedGenerator is { } g) _loaded[s.Id] = Wrap(s, g);
+        }
     }
 
     /// <summary>Called when a model finished loading (id, duration) or was unloaded (id, null).</summary>
@@ -67,6 +158,16 @@ public sealed class ModelRegistry : IDisposable
 
     /// <summary>Called after each batch of any model.</summary>
     public event Action<string, BatchRun>? BatchCompleted;
+
+    /// <summary>Called after each generation that ran to its end, on any model.</summary>
+    public event Action<string, GenerationResult>? GenerationCompleted;
+
+    /// <summary>What the model an id names does (known before it loads: 404 for an unknown id).</summary>
+    public ModelKind KindOf(string? id)
+    {
+        string resolved = Resolve(id);
+        return _sources.First(s => s.Id == resolved).Kind;
+    }
 
     public IReadOnlyList<string> Ids => _sources.Select(s => s.Id).ToList();
     public string DefaultId => _sources[0].Id;
@@ -138,7 +239,8 @@ public sealed class ModelRegistry : IDisposable
         LoadedModel model;
         try
         {
-            model = Wrap(id, _sources.First(s => s.Id == id).Load());
+            ModelSource source = _sources.First(s => s.Id == id);
+            model = source.LoadGenerator is { } generator ? Wrap(source, generator()) : Wrap(id, source.Load());
         }
         catch
         {
@@ -157,7 +259,7 @@ public sealed class ModelRegistry : IDisposable
         ModelEvent?.Invoke(id, clock.Elapsed);
         foreach (LoadedModel e in evicted)
         {
-            e.Queue.Dispose();
+            e.Stop();
             ModelEvent?.Invoke(e.Id, null);
         }
         return model;
@@ -172,7 +274,7 @@ public sealed class ModelRegistry : IDisposable
         foreach (LoadedModel m in _loaded.Values.OrderBy(m => m.LastUsed).ToList())
         {
             if (total <= budget) break;
-            if (m.Id == keep || m.Queue.Depth > 0) continue;
+            if (m.Id == keep || m.Depth > 0) continue;
             _loaded.Remove(m.Id);
             total -= m.WeightBytes;
             evicted.Add(m);
@@ -187,6 +289,13 @@ public sealed class ModelRegistry : IDisposable
         return new LoadedModel(id, embedder, queue, WeightBytes(embedder.Directory));
     }
 
+    private LoadedModel Wrap(ModelSource source, TextGenerator generator)
+    {
+        var queue = new GenerationQueue(generator);
+        queue.Completed += result => GenerationCompleted?.Invoke(source.Id, result);
+        return new LoadedModel(source.Id, generator, queue, source.Directory is { } d ? WeightBytes(d) : 0);
+    }
+
     /// <summary>Bytes of the weight files in a model directory (what loading maps into memory).</summary>
     private static long WeightBytes(string directory)
     {
@@ -194,7 +303,20 @@ public sealed class ModelRegistry : IDisposable
         return Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".onnx", StringComparison.Ordinal)
                 || f.EndsWith(".onnx_data", StringComparison.Ordinal) || f.EndsWith(".gguf", StringComparison.Ordinal))
-            .Sum(f => new FileInfo(f).Length);
+            .Sum(f => Length(new FileInfo(f)));
+    }
+
+    /// <summary>A file's length, through a symbolic link to what it points at.</summary>
+    private static long Length(FileInfo file)
+    {
+        try
+        {
+            return file.LinkTarget != null && file.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target ? target.Length : file.Length;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>Stops every queue (after the batch each is running).</summary>
@@ -208,6 +330,6 @@ public sealed class ModelRegistry : IDisposable
             models = _loaded.Values.ToList();
             _loaded.Clear();
         }
-        foreach (LoadedModel m in models) m.Queue.Dispose();
+        foreach (LoadedModel m in models) m.Stop();
     }
 }

@@ -46,7 +46,7 @@ public static class OpenAiRoutes
             // OpenAI does not cut long inputs (it answers an error), and its vectors are unit length.
             EmbedOptions options = EmbedOptionsReader.Read(normalize: true, truncate: false, truncationDirection: null, promptName: null);
             EmbedResult result = await Embedding.RunAsync(http, server, model, inputs, options);
-            float[][] vectors = Embedding.Cut(result.Vectors, request.Dimensions, model.Embedder.Dimensions, normalize: true);
+            float[][] vectors = Embedding.Cut(result.Vectors, request.Dimensions, model.RequireEmbedder().Dimensions, normalize: true);
             var usage = new OpenAiUsage(result.Tokens, result.Tokens);
             return format == Base64
                 ? ServerContext.Json(new OpenAiEmbeddingList<string>(

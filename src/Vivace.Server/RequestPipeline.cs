@@ -117,7 +117,8 @@ public static class RequestPipeline
         ApiException api => api,
         // An input longer than the model takes (and truncation off) is a validation error: 422, as TEI answers;
         // 413 stays for what is too large to read at all (body size, input count).
-        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message, IsOpenAi(http) ? "input" : "inputs"),
+        InvalidInputException invalid => ApiException.Unprocessable(invalid.Message,
+            http.Request.Path.StartsWithSegments("/v1/completions") ? "prompt" : IsOpenAi(http) ? "input" : "inputs"),
         BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, bad.StatusCode == 413 ? "Validation" : "bad_request"),
         _ => null,
     };
@@ -136,11 +137,16 @@ public static class RequestPipeline
             var body = new OpenAiErrorBody(new OpenAiError(error.Message, OpenAiType(error.Status), error.Param, error.ErrorType));
             return http.Response.WriteAsJsonAsync(body, ServerJsonContext.Default.OpenAiErrorBody);
         }
-        return http.Response.WriteAsJsonAsync(new ApiError(error.Message, error.ErrorType) { EstimatedTime = error.EstimatedTime },
+        // TGI's routes name error types in lower case ("validation", "overloaded"), as TGI's ErrorResponse does.
+        string type = IsTgi(http) ? error.ErrorType.ToLowerInvariant() : error.ErrorType;
+        return http.Response.WriteAsJsonAsync(new ApiError(error.Message, type) { EstimatedTime = error.EstimatedTime },
             ServerJsonContext.Default.ApiError);
     }
 
     private static bool IsOpenAi(HttpContext http) => http.Request.Path.StartsWithSegments("/v1");
+
+    private static bool IsTgi(HttpContext http) =>
+        http.Request.Path.Value is "/generate" or "/generate_stream" or "/" && HttpMethods.IsPost(http.Request.Method);
 
     /// <summary>OpenAI's error "type" for a status (an unknown model is an invalid request there, as any 404).</summary>
     private static string OpenAiType(int status) => status switch

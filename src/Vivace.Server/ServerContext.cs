@@ -39,6 +39,14 @@ public sealed class ServerContext(ModelRegistry models, ServerOptions options)
             string where = e.Path is { Length: > 1 } path ? $" at {path}" : "";
             // "$.dimensions" → "dimensions", the field OpenAI's error names as its "param".
             string? field = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+            // A field the route does not know (the request types that list every field refuse others): name it.
+            if (System.Text.RegularExpressions.Regex.Match(e.Message, "The JSON property '([^']*)' could not be mapped") is { Success: true } unknown)
+            {
+                // The path may stop at the object or name the field itself: "parameters.foo" either way.
+                string key = unknown.Groups[1].Value;
+                string name = field is null ? key : field == key || field.EndsWith("." + key, StringComparison.Ordinal) ? field : $"{field}.{key}";
+                throw ApiException.Unprocessable($"unknown field '{name}' (see this route's request fields)", name);
+            }
             // A value of the wrong type: say so in the API's terms, not .NET's type names.
             if (field != null && e.Message.Contains("could not be converted", StringComparison.Ordinal))
                 throw ApiException.Unprocessable($"'{field}' has the wrong type (see this route's request fields)", field);

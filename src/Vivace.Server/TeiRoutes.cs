@@ -36,7 +36,7 @@ public static class TeiRoutes
             {
                 EmbedInputs inputs = Inputs.Read(request.Inputs, "inputs", server.Options, allowTokenIds: true);
                 float[][] vectors = (await Embedding.RunAsync(http, server, model, inputs, options)).Vectors;
-                vectors = Embedding.Cut(vectors, request.Dimensions, model.Embedder.Dimensions, normalize);
+                vectors = Embedding.Cut(vectors, request.Dimensions, model.RequireEmbedder().Dimensions, normalize);
                 return ServerContext.Json(vectors, ServerJsonContext.Default.SingleArrayArray);
             });
         });

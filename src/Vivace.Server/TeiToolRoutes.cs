@@ -19,8 +19,14 @@ public static class TeiToolRoutes
         app.MapPost("/similarity", Task<IResult> (HttpContext http) => SimilarityAsync(http, server));
         app.MapPost("/tokenize", Task<IResult> (HttpContext http) => TokenizeAsync(http, server));
         app.MapPost("/decode", Task<IResult> (HttpContext http) => DecodeAsync(http, server));
-        app.MapGet("/info", async Task<IResult> (HttpContext http) => Results.Json(Info(server, await DefaultModelAsync(http, server)),
-            TeiToolJsonContext.Default.TeiInfo));
+        app.MapGet("/info", async Task<IResult> (HttpContext http) =>
+        {
+            LoadedModel model = await DefaultModelAsync(http, server);
+            // A generation model is described as TGI describes itself; an embedding model as TEI does.
+            return model.Generator != null
+                ? Results.Json(TgiRoutes.Info(server, model), TgiJsonContext.Default.TgiInfo)
+                : Results.Json(Info(server, model), TeiToolJsonContext.Default.TeiInfo);
+        });
     }
 
     /// <summary>TEI waits for its model; so do these routes, unless the x-wait-for-model header says not to.</summary>
@@ -49,14 +55,15 @@ public static class TeiToolRoutes
         TeiTokenizeRequest request = ServerContext.Parse(body, TeiToolJsonContext.Default.TeiTokenizeRequest);
         EmbedInputs inputs = Inputs.Read(request.Inputs, "inputs", server.Options, allowTokenIds: false);
         LoadedModel model = await DefaultModelAsync(http, server);
-        string prompt = Prompt(model.Embedder.Model.Config, request.PromptName);
+        // A generation model has no sentence-transformers prompts: its text is tokenized as given.
+        string prompt = model.Embedder is { } embedder ? Prompt(embedder.Model.Config, request.PromptName) : "";
         bool addSpecialTokens = request.AddSpecialTokens ?? true;
         var answer = new TeiToken[inputs.Count][];
         for (int i = 0; i < answer.Length; i++)
         {
             // Offsets are into the text the tokenizer saw, prompt included, as TEI reports them.
             string text = prompt + inputs.Texts![i];
-            answer[i] = Tokens(text, model.Embedder.Tokenizer.Encode(text, addSpecialTokens));
+            answer[i] = Tokens(text, model.Tokenizer.Encode(text, addSpecialTokens));
         }
         return Results.Bytes(ServerContext.Json(answer, TeiToolJsonContext.Default.TeiTokenArrayArray), "application/json");
     }
@@ -123,7 +130,7 @@ public static class TeiToolRoutes
         LoadedModel model = await DefaultModelAsync(http, server);
         bool skipSpecialTokens = request.SkipSpecialTokens ?? true;
         // The tokenizer's decoder does its own cleanup (WordPiece "cleanup": true), as TEI's Rust tokenizer does.
-        string[] texts = sequences.Select(ids => model.Embedder.Tokenizer.Decode(ids, skipSpecialTokens)).ToArray();
+        string[] texts = sequences.Select(ids => model.Tokenizer.Decode(ids, skipSpecialTokens)).ToArray();
         return Results.Bytes(ServerContext.Json(texts, TeiToolJsonContext.Default.StringArray), "application/json");
     }
 
@@ -164,11 +171,12 @@ public static class TeiToolRoutes
 
     private static TeiInfo Info(ServerContext server, LoadedModel model) => new()
     {
+        // Only embedders come here (see /info).
         ModelId = model.Id,
         ModelDtype = "float32",
-        ModelType = new TeiModelType(new TeiEmbeddingModel(PoolingName(model.Embedder.Model.Config.Pooling))),
+        ModelType = new TeiModelType(new TeiEmbeddingModel(PoolingName(model.Embedder!.Model.Config.Pooling))),
         MaxConcurrentRequests = server.Options.MaxConcurrentRequests,
-        MaxInputLength = model.Embedder.MaxInputTokens,
+        MaxInputLength = model.Embedder!.MaxInputTokens,
         MaxBatchTokens = server.Options.Batching.MaxBatchTokens,
         MaxBatchRequests = server.Options.Batching.MaxBatchRequests,
         MaxClientBatchSize = server.Options.MaxInputsPerRequest,
@@ -193,7 +201,7 @@ public static class TeiToolRoutes
     }
 
     /// <summary>This build's version and, where the build stamped it ("1.0.0+sha"), its commit.</summary>
-    private static class Version
+    internal static class Version
     {
         private static readonly string Informational =
             typeof(TeiToolRoutes).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion

@@ -31,6 +31,8 @@ public static class VivaceServer
         TeiRoutes.Map(app, server);
         TeiToolRoutes.Map(app, server);
         OpenAiRoutes.Map(app, server);
+        TgiRoutes.Map(app, server);
+        OpenAiCompletionRoutes.Map(app, server);
         app.MapFallback((HttpContext http) =>
             throw ApiException.NotFound($"no route {http.Request.Method} {http.Request.Path} here"));
         return app;

@@ -73,7 +73,7 @@ public class AdmissionTests
 
         using HttpClient client = server.NewClient();
         Task<HttpResponseMessage> held = client.PostAsync(Route, TestServer.Json(new { inputs = "holds the only slot" }));
-        await TestServer.WaitUntilAsync(() => server.Model(TestServer.MiniLmId).Queue.Depth == 1, "the request is queued");
+        await TestServer.WaitUntilAsync(() => server.Model(TestServer.MiniLmId).Queue!.Depth == 1, "the request is queued");
 
         Assert.Equal(HttpStatusCode.TooManyRequests, (await server.PostAsync("/embed", new { inputs = "no room" })).Status);
         using (HttpResponseMessage health = await server.Client.GetAsync("/health")) Assert.Equal(HttpStatusCode.OK, health.StatusCode);

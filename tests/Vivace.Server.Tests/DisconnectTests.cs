@@ -29,13 +29,13 @@ public class DisconnectTests
         using (var cancel = new CancellationTokenSource())
         {
             Task<HttpResponseMessage> call = client.PostAsync("/embed", TestServer.Json(new { inputs = doomed }), cancel.Token);
-            await TestServer.WaitUntilAsync(() => model.Queue.Depth == 1, "the request is queued");
+            await TestServer.WaitUntilAsync(() => model.Queue!.Depth == 1, "the request is queued");
             cancel.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         }
 
         // The server notices the disconnect: the queue empties and the admission slot frees while the worker is still held.
-        await TestServer.WaitUntilAsync(() => model.Queue.Depth == 0, "the cancelled request left the queue");
+        await TestServer.WaitUntilAsync(() => model.Queue!.Depth == 0, "the cancelled request left the queue");
         await TestServer.WaitUntilAsync(async () =>
         {
             string m = await server.MetricsAsync();
@@ -57,6 +57,6 @@ public class DisconnectTests
         await server.ExpectSampleAsync("vivace_tokens_total", tokensBefore + afterTokens, ("model", TestServer.MiniLmId));
         BatchRun only = Assert.Single(runs.Skip(runsBefore));
         Assert.Equal((1, 1, afterTokens), (only.Requests, only.Sequences, only.Tokens));
-        Assert.Equal(0, model.Queue.Depth);
+        Assert.Equal(0, model.Queue!.Depth);
     }
 }

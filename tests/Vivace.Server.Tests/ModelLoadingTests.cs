@@ -185,7 +185,7 @@ public class ModelLoadingTests
         await gate.Held; // a's worker is held: the next request to a stays queued
         using HttpClient client = server.NewClient();
         Task<HttpResponseMessage> queued = client.PostAsync($"/models/{a}", TestServer.Json(new { inputs = "queued on a" }));
-        await TestServer.WaitUntilAsync(() => server.Model(a).Queue.Depth == 1, "a request is queued on a");
+        await TestServer.WaitUntilAsync(() => server.Model(a).Queue!.Depth == 1, "a request is queued on a");
 
         var (status, _, _) = await server.PostAsync($"/models/{b}", new { inputs = "b", options = new { wait_for_model = true } });
         Assert.Equal(HttpStatusCode.OK, status);
