@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Vivace.Engine.Batching;
+using Vivace.Engine.Generation;
 using Vivace.Server;
 
 namespace Vivace.Cli;
@@ -19,12 +20,14 @@ public static class ServeCommand
         var maxInputs = new Option<int>("--max-client-batch-size") { Description = "inputs per request at most", DefaultValueFactory = _ => 1024 };
         var maxBatchTokens = new Option<int>("--max-batch-tokens") { Description = "tokens per batch the batching queue forms at most", DefaultValueFactory = _ => 16384 };
         var maxBatchRequests = new Option<int>("--max-batch-requests") { Description = "requests per batch at most", DefaultValueFactory = _ => 128 };
+        var maxSequences = new Option<int>("--max-batch-sequences") { Description = "generation: sequences decoded together at most (continuous batching)", DefaultValueFactory = _ => 16 };
+        var maxPassTokens = new Option<int>("--max-pass-tokens") { Description = "generation: tokens per forward pass at most (decode steps + prompts joining)", DefaultValueFactory = _ => 2048 };
         var memoryBudget = new Option<long?>("--memory-budget-mb") { Description = "weight megabytes of loaded models at most; least recently used idle models are unloaded beyond it" };
         var cacheEntries = new Option<int>("--cache-entries") { Description = "results kept for use_cache (0: off)", DefaultValueFactory = _ => 4096 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "log one JSON object per line" };
         var command = new Command("serve", "serve models over HTTP (Hugging Face Inference API, TEI, TGI and OpenAI dialects)")
         {
-            models, urls, device, apiKeys, maxConcurrent, maxInputs, maxBatchTokens, maxBatchRequests, memoryBudget, cacheEntries, jsonLogs,
+            models, urls, device, apiKeys, maxConcurrent, maxInputs, maxBatchTokens, maxBatchRequests, maxSequences, maxPassTokens, memoryBudget, cacheEntries, jsonLogs,
         };
         command.SetAction(result => CliApp.Guard(() =>
         {
@@ -44,6 +47,9 @@ public static class ServeCommand
                     MaxBatchTokens = Positive(result.GetValue(maxBatchTokens), "--max-batch-tokens"),
                     MaxBatchRequests = Positive(result.GetValue(maxBatchRequests), "--max-batch-requests"),
                 },
+                Generation = new SchedulerOptions(
+                    Positive(result.GetValue(maxSequences), "--max-batch-sequences"),
+                    Positive(result.GetValue(maxPassTokens), "--max-pass-tokens")),
                 MemoryBudgetBytes = result.GetValue(memoryBudget) is long mb ? Positive(mb, "--memory-budget-mb") * 1024 * 1024 : null,
                 CacheEntries = Math.Max(0, result.GetValue(cacheEntries)),
                 JsonLogs = result.GetValue(jsonLogs),

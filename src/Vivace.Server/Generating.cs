@@ -12,7 +12,7 @@ namespace Vivace.Server;
 
 /// <summary>
 /// What the generation routes of every dialect share: finding the generation model, mapping sampling switches,
-/// queueing a request on the model's <see cref="GenerationQueue"/> and reading its steps back (recording the
+/// queueing a request on the model's <see cref="GenerationScheduler"/> and reading its steps back (recording the
 /// generation metrics), TGI's timing headers, and server-sent events.
 /// </summary>
 public static class Generating
@@ -94,7 +94,7 @@ public static class Generating
         {
             try
             {
-                GenerationTicket ticket = model.GenerationQueue!.Enqueue(request, http.RequestAborted);
+                GenerationTicket ticket = model.Scheduler!.Enqueue(request, http.RequestAborted);
                 return new GenerationRun(server, model, ticket, arrived);
             }
             catch (ObjectDisposedException) when (attempt < 3)

@@ -33,33 +33,16 @@ public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
     public static ModelSource Loaded(TextGenerator generator, string? directory = null) =>
         new(generator.ModelId, () => generator) { PreloadedGenerator = generator, Directory = directory };
 
-    /// <summary>Loads the model by id or directory: a decoder checkpoint directory (config.json's model_type gpt2 or a
-    /// Llama-family type) as a <see cref="TextGenerator"/>, anything else as <see cref="SentenceEmbedder.Load"/> does.</summary>
+    /// <summary>Loads the model by id or directory: a decoder (<see cref="CausalLMLoader.IsDecoder"/>: an HF decoder,
+    /// a fused GPT-2 ONNX export or a llama2.c checkpoint) as a <see cref="TextGenerator"/>, anything else as <see cref="SentenceEmbedder.Load"/> does.</summary>
     public static ModelSource FromId(string idOrDirectory)
     {
         if (!ModelResolver.IsDirectory(idOrDirectory)) return new(idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory));
         string directory = Path.GetFullPath(idOrDirectory);
         string id = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
-        return IsDecoder(directory)
+        return CausalLMLoader.IsDecoder(directory)
             ? new(id, () => TextGenerator.Load(directory, CpuOps.Default, id)) { Directory = directory }
             : new(id, () => SentenceEmbedder.Load(idOrDirectory));
-    }
-
-    /// <summary>Whether config.json names a decoder-only architecture this engine generates with.</summary>
-    public static bool IsDecoder(string directory)
-    {
-        string config = Path.Combine(directory, "config.json");
-        if (!File.Exists(config)) return false;
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(config));
-            return doc.RootElement.TryGetProperty("model_type", out JsonElement type) && type.ValueKind == JsonValueKind.String
-                && type.GetString() is { } name && (name == "gpt2" || DecoderConfig.ModelTypes.Contains(name));
-        }
-        catch (JsonException)
-        {
-            return false; // the loader reports a broken config when it loads
-        }
     }
 
     public Func<TextGenerator>? LoadGenerator { get; private init; }
@@ -83,11 +66,11 @@ public sealed class LoadedModel
         WeightBytes = weightBytes;
     }
 
-    internal LoadedModel(string id, TextGenerator generator, GenerationQueue queue, long weightBytes)
+    internal LoadedModel(string id, TextGenerator generator, GenerationScheduler scheduler, long weightBytes)
     {
         Id = id;
         Generator = generator;
-        GenerationQueue = queue;
+        Scheduler = scheduler;
         Tokenizer = generator.Tokenizer;
         WeightBytes = weightBytes;
     }
@@ -101,11 +84,11 @@ public sealed class LoadedModel
     public EmbeddingQueue? Queue { get; }
     /// <summary>The generation model; null for an embedding model.</summary>
     public TextGenerator? Generator { get; }
-    public GenerationQueue? GenerationQueue { get; }
+    public GenerationScheduler? Scheduler { get; }
     public Vivace.Tokenizers.Tokenizer Tokenizer { get; }
     public long WeightBytes { get; }
     /// <summary>Requests waiting or running on this model.</summary>
-    public int Depth => Queue?.Depth ?? GenerationQueue!.Depth;
+    public int Depth => Queue?.Depth ?? Scheduler!.Depth;
     internal long LastUsed;
 
     /// <summary>The embedder, or a 400 naming what this model does for a route that embeds.</summary>
@@ -121,7 +104,7 @@ public sealed class LoadedModel
     internal void Stop()
     {
         Queue?.Dispose();
-        GenerationQueue?.Dispose();
+        Scheduler?.Dispose();
     }
 }
 
@@ -291,9 +274,9 @@ public sealed class ModelRegistry : IDisposable
 
     private LoadedModel Wrap(ModelSource source, TextGenerator generator)
     {
-        var queue = new GenerationQueue(generator);
-        queue.Completed += result => GenerationCompleted?.Invoke(source.Id, result);
-        return new LoadedModel(source.Id, generator, queue, source.Directory is { } d ? WeightBytes(d) : 0);
+        var scheduler = new GenerationScheduler(generator, _options.Generation);
+        scheduler.Completed += result => GenerationCompleted?.Invoke(source.Id, result);
+        return new LoadedModel(source.Id, generator, scheduler, source.Directory is { } d ? WeightBytes(d) : 0);
     }
 
     /// <summary>Bytes of the weight files in a model directory (what loading maps into memory).</summary>

@@ -1,4 +1,5 @@
 using Vivace.Engine.Batching;
+using Vivace.Engine.Generation;
 
 namespace Vivace.Server;
 
@@ -27,6 +28,9 @@ public sealed record ServerOptions
     public long CacheBytes { get; init; } = 64L * 1024 * 1024;
 
     public BatchingOptions Batching { get; init; } = new();
+
+    /// <summary>Continuous batching of generation: sequences decoded together and tokens per pass at most.</summary>
+    public SchedulerOptions Generation { get; init; } = new();
 
     /// <summary>What a 503 says a model load takes before any load of it was timed.</summary>
     public TimeSpan DefaultLoadEstimate { get; init; } = TimeSpan.FromSeconds(10);

@@ -85,6 +85,31 @@ public class GenerationSchedulerTests
     }
 
     [SkippableFact]
+    public async Task AWaitingRequestCancelledIsAnsweredAtOnce()
+    {
+        TextGenerator generator = Load();
+        using var scheduler = new GenerationScheduler(generator, new SchedulerOptions(MaxSequences: 1));
+        using var cancelRunning = new CancellationTokenSource();
+        using var cancelWaiting = new CancellationTokenSource();
+        GenerationTicket running = scheduler.Enqueue(new GenerationRequest { Prompt = "a", MaxNewTokens = 240 }, cancelRunning.Token);
+        GenerationTicket waiting = scheduler.Enqueue(new GenerationRequest { Prompt = "b", MaxNewTokens = 4 }, cancelWaiting.Token);
+        await running.Steps.WaitToReadAsync(); // the batch holds one sequence: the second waits
+        Assert.Equal(2, scheduler.Depth);
+
+        cancelWaiting.Cancel(); // answered on the spot, while the first still runs
+        Assert.True(waiting.Steps.Completion.IsCompleted);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Steps.Completion);
+        Assert.Equal(TimeSpan.Zero, waiting.QueueTime);
+        Assert.True(running.QueueTime >= TimeSpan.Zero);
+
+        cancelRunning.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (var _ in running.Steps.ReadAllAsync()) { } });
+        await Task.Delay(20);
+        Assert.Equal(0, scheduler.Depth);
+        Assert.Equal(3, (await scheduler.GenerateAsync(new GenerationRequest { Prompt = "c", MaxNewTokens = 3 })).GeneratedTokens);
+    }
+
+    [SkippableFact]
     public void BadRequestsFailAtSubmit()
     {
         using var scheduler = new GenerationScheduler(Load());

@@ -35,28 +35,12 @@ public sealed class GenerationFixture : IAsyncLifetime
         await _server.Registry.GetAsync(null, wait: true, CancellationToken.None);
     }
 
-    /// <summary>The model directory of symbolic links, in a new temp folder; null when the shared files are absent.</summary>
-    public static string? MakeModelDirectory()
-    {
-        if (SharedData.Path is not { } shared) return null;
-        var files = new (string Name, string Target)[]
-        {
-            ("config.json", Path.Combine(shared, "goldens", "gpt2-small", "config.json")),
-            ("model.safetensors", Path.Combine(shared, "goldens", "gpt2-small", "model.safetensors")),
-            ("generation_config.json", Path.Combine(shared, "goldens", "gpt2-small", "generation_config.json")),
-            ("tokenizer.json", Path.Combine(shared, "data", "ort-genai", "tiny-random-gpt2", "tokenizer.json")),
-        };
-        if (files.Any(f => !File.Exists(f.Target))) return null;
-        string dir = Path.Combine(Path.GetTempPath(), $"vivace-tiny-gpt2-{Guid.NewGuid():N}"[..24]);
-        System.IO.Directory.CreateDirectory(dir);
-        foreach (var (name, target) in files) File.CreateSymbolicLink(Path.Combine(dir, name), target);
-        return dir;
-    }
+    /// <summary>The model directory (<see cref="TestModels.TryGpt2WithTokenizer"/>); null when the shared files are absent.</summary>
+    public static string? MakeModelDirectory() => TestModels.TryGpt2WithTokenizer();
 
     public async Task DisposeAsync()
     {
         if (_server != null) await _server.DisposeAsync();
-        if (Directory.Length > 0) System.IO.Directory.Delete(Directory, recursive: true);
     }
 
     /// <summary>POSTs and expects 200, failing with the body otherwise.</summary>

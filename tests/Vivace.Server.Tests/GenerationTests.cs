@@ -241,7 +241,7 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
 
     /// <summary>A client that leaves a stream whose generation waits in the queue: the request leaves the queue at once
     /// (while the worker is still held), never runs, and the next request is answered. (A generation that is already
-    /// running stops at its next token: GenerationQueueTests, where the tiny model cannot outrun the cancellation.)</summary>
+    /// running leaves before the next pass: GenerationSchedulerTests, where the tiny model cannot outrun the cancellation.)</summary>
     [SkippableFact]
     public async Task AClientThatLeavesMidStreamFreesTheModel()
     {

@@ -23,11 +23,15 @@ public readonly record struct SchedulerPass(int Sequences, int PrefillTokens, in
 /// </summary>
 public sealed class GenerationScheduler : IDisposable
 {
-    private sealed class Entry(GenerationSequence sequence, Channel<GenerationStep> channel, CancellationToken cancellation)
+    private sealed class Entry(GenerationSequence sequence, Channel<GenerationStep> channel, GenerationTicket ticket,
+        CancellationToken cancellation)
     {
         public GenerationSequence Sequence { get; } = sequence;
         public Channel<GenerationStep> Channel { get; } = channel;
+        public GenerationTicket Ticket { get; } = ticket;
         public CancellationToken Cancellation { get; } = cancellation;
+        /// <summary>Answered without running (cancelled while waiting): the worker skips it. Under the gate.</summary>
+        public bool Dropped;
     }
 
     private readonly SchedulerOptions _options;
@@ -56,27 +60,47 @@ public sealed class GenerationScheduler : IDisposable
     /// <summary>Sequences in the running batch.</summary>
     public int Running { get { lock (_gate) return _running.Count; } }
 
+    /// <summary>Requests waiting or running.</summary>
+    public int Depth { get { lock (_gate) return _running.Count + _waiting.Count(e => !e.Dropped); } }
+
     /// <summary>Called on the worker after each pass.</summary>
     public event Action<SchedulerPass>? PassCompleted;
 
+    /// <summary>Called on the worker after each generation that ran to its end.</summary>
+    public event Action<GenerationResult>? Completed;
+
     /// <summary>
     /// Validates <paramref name="request"/> (an <see cref="InvalidInputException"/> now, for anything a client got
-    /// wrong) and queues it. The reader yields its steps as they are produced, the last one carrying the result, then
-    /// completes; cancelling <paramref name="cancellation"/> drops the request (queued or running) and completes the
-    /// reader with an <see cref="OperationCanceledException"/>.
+    /// wrong) and queues it. The ticket's reader yields its steps as they are produced, the last one carrying the result,
+    /// then completes. Cancelling <paramref name="cancellation"/> (the client went away) answers a waiting request at
+    /// once and drops a running one before the next pass; either way the reader ends with an
+    /// <see cref="OperationCanceledException"/>.
     /// </summary>
-    public ChannelReader<GenerationStep> Submit(GenerationRequest request, CancellationToken cancellation = default)
+    public GenerationTicket Enqueue(GenerationRequest request, CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(_stopping, this);
         var sequence = new GenerationSequence(Generator, Generator.Prepare(request));
+        // Unbounded: the worker never waits for a slow reader (that would stall every sequence in the batch); a
+        // request's steps are bounded by its max_new_tokens anyway.
         var channel = Channel.CreateUnbounded<GenerationStep>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var entry = new Entry(sequence, channel, cancellation);
+        var entry = new Entry(sequence, channel, new GenerationTicket(channel.Reader), cancellation);
         lock (_gate) _waiting.Enqueue(entry);
         _signal.Release();
-        // Wake the worker so a cancelled request that is only waiting leaves at once.
-        cancellation.Register(() => _signal.Release());
-        return channel.Reader;
+        cancellation.Register(() =>
+        {
+            lock (_gate)
+            {
+                if (!_waiting.Contains(entry)) return; // running: the worker drops it before its next pass
+                entry.Dropped = true;
+            }
+            channel.Writer.TryComplete(new OperationCanceledException(cancellation));
+        });
+        return entry.Ticket;
     }
+
+    /// <summary>The steps of <see cref="Enqueue"/>'s request alone.</summary>
+    public ChannelReader<GenerationStep> Submit(GenerationRequest request, CancellationToken cancellation = default) =>
+        Enqueue(request, cancellation).Steps;
 
     /// <summary>Runs the request to the end and returns its result.</summary>
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellation = default)
@@ -114,11 +138,13 @@ public sealed class GenerationScheduler : IDisposable
                 while (_waiting.Count > 0 && members.Count < _options.MaxSequences)
                 {
                     Entry next = _waiting.Peek();
+                    if (next.Dropped) { _waiting.Dequeue(); continue; }
                     int tokens = next.Sequence.NextTokens;
                     if (members.Count > 0 && decode + prefill + tokens > _options.MaxPassTokens) break;
                     _waiting.Dequeue();
                     _running.Add(next);
                     members.Add(next);
+                    next.Ticket.MarkStarted();
                     prefill += tokens;
                 }
             }
@@ -135,7 +161,11 @@ public sealed class GenerationScheduler : IDisposable
                     Entry e = members[i];
                     GenerationStep step = e.Sequence.Advance(logits.AsSpan().Slice(i * vocab, vocab));
                     e.Channel.Writer.TryWrite(step);
-                    if (step.Final != null) Finish(e, null);
+                    if (step.Final is { } result)
+                    {
+                        Finish(e, null);
+                        Completed?.Invoke(result);
+                    }
                 }
             }
             catch (Exception ex)
@@ -161,6 +191,7 @@ public sealed class GenerationScheduler : IDisposable
         for (int i = 0; i < waiting; i++)
         {
             Entry e = _waiting.Dequeue();
+            if (e.Dropped) continue;
             if (e.Cancellation.IsCancellationRequested) e.Channel.Writer.TryComplete(new OperationCanceledException(e.Cancellation));
             else _waiting.Enqueue(e);
         }

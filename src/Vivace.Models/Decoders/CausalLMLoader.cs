@@ -41,8 +41,17 @@ public static class CausalLMLoader
         return CheckpointKind.HuggingFace;
     }
 
-    /// <summary>Whether <paramref name="path"/> holds a decoder this loader serves (rather than an encoder).</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> holds a decoder this loader serves (rather than an encoder). A config.json that
+    /// cannot be read answers false: the loader that then takes it reports what is wrong.
+    /// </summary>
     public static bool IsDecoder(string path)
+    {
+        try { return IsDecoderUnchecked(path); }
+        catch (ModelFormatException) { return false; }
+    }
+
+    private static bool IsDecoderUnchecked(string path)
     {
         CheckpointKind kind = Kind(path);
         if (kind != CheckpointKind.HuggingFace) return true;
