@@ -145,6 +145,9 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>Called after each generation that ran to its end, on any model.</summary>
     public event Action<string, GenerationResult>? GenerationCompleted;
 
+    /// <summary>Called after each continuous-batching pass of any generation model.</summary>
+    public event Action<string, SchedulerPass>? GenerationPassCompleted;
+
     /// <summary>What the model an id names does (known before it loads: 404 for an unknown id).</summary>
     public ModelKind KindOf(string? id)
     {
@@ -276,6 +279,7 @@ public sealed class ModelRegistry : IDisposable
     {
         var scheduler = new GenerationScheduler(generator, _options.Generation);
         scheduler.Completed += result => GenerationCompleted?.Invoke(source.Id, result);
+        scheduler.PassCompleted += pass => GenerationPassCompleted?.Invoke(source.Id, pass);
         return new LoadedModel(source.Id, generator, scheduler, source.Directory is { } d ? WeightBytes(d) : 0);
     }
 

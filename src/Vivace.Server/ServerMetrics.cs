@@ -25,6 +25,7 @@ public sealed class ServerMetrics
     public Counter GeneratedTokens { get; }
     public Histogram TimeToFirstToken { get; }
     public Histogram TimePerOutputToken { get; }
+    public Histogram GenerationPassSequences { get; }
 
     public ServerMetrics()
     {
@@ -49,6 +50,8 @@ public sealed class ServerMetrics
             new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
         TimePerOutputToken = f.CreateHistogram("vivace_time_per_output_token_seconds", "Decode time per generated token after the first.",
             new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        GenerationPassSequences = f.CreateHistogram("vivace_generation_pass_sequences", "Sequences per continuous-batching forward pass.",
+            new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(1, 2, 8) });
     }
 
     /// <summary>Follows a registry's loads, unloads and batches.</summary>
@@ -65,6 +68,7 @@ public sealed class ServerMetrics
             BatchTokens.WithLabels(id).Observe(run.Tokens);
             Tokens.WithLabels(id).Inc(run.Tokens);
         };
+        registry.GenerationPassCompleted += (id, pass) => GenerationPassSequences.WithLabels(id).Observe(pass.Sequences);
         ModelsLoaded.Set(registry.Loaded.Count);
         Registry.AddBeforeCollectCallback(() =>
         {

@@ -340,6 +340,7 @@ public class GenerationTests(GenerationFixture fixture) : IClassFixture<Generati
         Assert.True(TestServer.Sample(metrics, "vivace_generated_tokens_total", ("model", F.ModelId)) >= 3, metrics);
         Assert.True(TestServer.Sample(metrics, "vivace_time_to_first_token_seconds_count", ("model", F.ModelId)) >= 1);
         Assert.True(TestServer.Sample(metrics, "vivace_time_per_output_token_seconds_count", ("model", F.ModelId)) >= 1);
+        Assert.True(TestServer.Sample(metrics, "vivace_generation_pass_sequences_count", ("model", F.ModelId)) >= 3);
     }
 
     [SkippableFact]
