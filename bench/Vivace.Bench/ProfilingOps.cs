@@ -38,6 +38,14 @@ public sealed class ProfilingOps(ITensorOps inner) : ITensorOps
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         _totals["Gather"] = _totals.TryGetValue("Gather", out var t) ? (t.Ms + ms, t.Calls + 1) : (ms, 1);
     }
+    public void CachedAttention(ReadOnlySpan<float> query, int queryStride, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
+        ReadOnlySpan<long> mask, Span<float> output, CachedAttentionShape shape)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.CachedAttention(query, queryStride, keys, values, mask, output, shape);
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        _totals["CachedAttention"] = _totals.TryGetValue("CachedAttention", out var t) ? (t.Ms + ms, t.Calls + 1) : (ms, 1);
+    }
     public void Attention(Tensor query, Tensor key, Tensor value, Tensor output, RaggedBatch batch, int heads, float scale, IReadOnlyList<Tensor>? bias = null) =>
         Time("Attention", () => inner.Attention(query, key, value, output, batch, heads, scale, bias));
     public void FusedAttention(Tensor queryKeyValue, Tensor output, RaggedBatch batch, int heads, float scale, IReadOnlyList<Tensor>? bias = null) =>

@@ -52,6 +52,17 @@ public interface ITensorOps
     void Gather(Tensor table, ReadOnlySpan<int> ids, Tensor output, bool accumulate = false);
 
     /// <summary>
+    /// Causal attention of a decoder's new queries over its KV cache: <paramref name="query"/> rows
+    /// <c>[batch·count, heads·headDim]</c> (<paramref name="queryStride"/> floats apart, so they may sit in a fused QKV
+    /// row), <paramref name="keys"/>/<paramref name="values"/> <c>[batch, capacity, kvHeads·headDim]</c>,
+    /// <paramref name="mask"/> <c>[batch, capacity]</c>. The query in slot s sees slots j ≤ s whose mask is set (and with
+    /// a sliding window w, s − j &lt; w); one that sees nothing gets zeros. <paramref name="output"/>:
+    /// <c>[batch·count, heads·headDim]</c>. Each query's result depends only on its own sequence.
+    /// </summary>
+    void CachedAttention(ReadOnlySpan<float> query, int queryStride, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
+        ReadOnlySpan<long> mask, Span<float> output, CachedAttentionShape shape);
+
+    /// <summary>
     /// Scaled dot-product attention over a ragged batch, each sequence attending only to itself.
     /// <paramref name="query"/>, <paramref name="key"/>, <paramref name="value"/> and <paramref name="output"/> are
     /// <c>[tokens, heads·headDim]</c> with head h in columns <c>[h·headDim, (h+1)·headDim)</c>.
@@ -68,3 +79,12 @@ public interface ITensorOps
     /// </summary>
     void FusedAttention(Tensor queryKeyValue, Tensor output, RaggedBatch batch, int heads, float scale, IReadOnlyList<Tensor>? bias = null);
 }
+
+/// <summary>
+/// The shape of a <see cref="ITensorOps.CachedAttention"/> call: <see cref="Count"/> new queries per sequence (cache
+/// slots Start..Start+Count−1) of <see cref="Batch"/> sequences, over a cache of <see cref="Capacity"/> slots each;
+/// grouped-query heads (<see cref="Heads"/> a multiple of <see cref="KeyValueHeads"/>); an optional sliding window in
+/// slots (0: none).
+/// </summary>
+public readonly record struct CachedAttentionShape(int Batch, int Count, int Start, int Capacity, int Heads, int KeyValueHeads,
+    int HeadDim, float Scale, int SlidingWindow = 0);

@@ -70,7 +70,7 @@ public sealed class Gpt2Layer
 /// Modules (under <c>transformer.</c> or bare): <c>wte</c>, <c>wpe</c>, <c>h.N.{ln_1, attn.{c_attn, c_proj}, ln_2,
 /// mlp.{c_fc, c_proj}}</c>, <c>ln_f</c>; the LM head is tied to <c>wte</c> (or <c>lm_head</c> when present and untied).
 /// Conv1D weights are stored <c>[in, out]</c> and transposed at load to the <c>[out, in]</c> Linear layout.
-/// Linear, LayerNorm, Gather and Add go through <see cref="ITensorOps"/>; attention is the shared scalar <see cref="CausalAttention"/>.
+/// Every op (Linear, LayerNorm, Gather, Add, CachedAttention) goes through <see cref="ITensorOps"/>.
 /// </summary>
 public sealed class Gpt2Model : ICausalLM
 {
@@ -209,8 +209,8 @@ public sealed class Gpt2Model : ICausalLM
                 int row = stack.RowOffset[p], count = parts[p].Count;
                 Span<float> rows = qkv.AsSpan()[(row * 3 * h)..];
                 cache.Store(li, count, rows, h, 3 * h, rows, 2 * h, 3 * h);
-                CausalAttention.Run(rows, 3 * h, cache.Keys(li), cache.Values(li), cache.Mask, context.AsSpan()[(row * h)..],
-                    cache.Batch, count, stack.Start[p], cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale);
+                _ops.CachedAttention(rows, 3 * h, cache.Keys(li), cache.Values(li), cache.Mask, context.AsSpan()[(row * h)..],
+                    new CachedAttentionShape(cache.Batch, count, stack.Start[p], cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale));
             }
             _ops.Linear(context, layer.AttnOut, projected);
             _ops.Add(hidden, projected);

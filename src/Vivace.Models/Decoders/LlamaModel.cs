@@ -25,8 +25,8 @@ public sealed class LlamaLayer
 /// <see cref="ForwardCached"/> (prefill/decode against a <see cref="KvCache"/>). Modules: <c>model.embed_tokens</c>,
 /// <c>model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj | self_attn.{qkv,o}_proj, post_attention_layernorm,
 /// mlp.{gate,up,down}_proj | mlp.{gate_up,down}_proj}</c>, <c>model.norm</c>, <c>lm_head</c> (or the embedding when tied).
-/// Linear layers and the embedding lookup go through <see cref="ITensorOps"/>; RMSNorm, RoPE, attention and the gate
-/// are scalar here for correctness — fused backend kernels come with the CPU acceleration work.
+/// Linear layers, the embedding lookup and attention over the cache go through <see cref="ITensorOps"/>; RMSNorm, RoPE
+/// and the gate are scalar here for correctness — fused backend kernels come with the CPU acceleration work.
 /// </summary>
 public sealed class LlamaModel : ICausalLM
 {
@@ -188,9 +188,9 @@ public sealed class LlamaModel : ICausalLM
                 KvCache cache = parts[p].Cache;
                 int row = stack.RowOffset[p], count = parts[p].Count;
                 cache.Store(l, count, k.AsSpan()[(row * kvOut)..], 0, kvOut, qkv.AsSpan()[(row * qkvWidth)..], qOut + kvOut, qkvWidth);
-                CausalAttention.Run(q.AsSpan()[(row * qOut)..], qOut, cache.Keys(l), cache.Values(l), cache.Mask,
-                    context.AsSpan()[(row * qOut)..], cache.Batch, count, stack.Start[p], cache.Capacity,
-                    c.Heads, c.KeyValueHeads, hd, scale, layer.SlidingWindow);
+                _ops.CachedAttention(q.AsSpan()[(row * qOut)..], qOut, cache.Keys(l), cache.Values(l), cache.Mask,
+                    context.AsSpan()[(row * qOut)..], new CachedAttentionShape(cache.Batch, count, stack.Start[p], cache.Capacity,
+                        c.Heads, c.KeyValueHeads, hd, scale, layer.SlidingWindow ?? 0));
             }
             _ops.Linear(context, layer.Output, projected);
             _ops.Add(hidden, projected);
