@@ -43,6 +43,7 @@ public static class GenerateBenchmark
         var ops = new CpuOps(threads);
         var clock = Stopwatch.StartNew();
         using var weights = new RandomLlamaWeights(Shape, seed: 1);
+        if (args.Contains("--profile")) return Profile(ops, weights);
         var model = new LlamaModel(Shape, new WeightScope(weights) { Ops = ops });
         long parameters = weights.Parameters;
         // A decode step reads every linear weight once: the layers and the (tied) LM head; the embedding lookup reads one row.
@@ -91,6 +92,28 @@ public static class GenerateBenchmark
         report.AppendLine();
         foreach (string line in summary) { Console.WriteLine(line); report.AppendLine(line); }
         if (outFile != null) File.WriteAllText(outFile, report.ToString());
+        return 0;
+    }
+
+    /// <summary>Where a decode step's time goes, per op (ops outside ITensorOps show up as the gap to the step time).</summary>
+    private static int Profile(CpuOps cpu, RandomLlamaWeights weights)
+    {
+        var ops = new ProfilingOps(cpu);
+        var model = new LlamaModel(Shape, new WeightScope(weights) { Ops = ops });
+        const int PromptTokens = 128, Steps = 16;
+        foreach (int batch in new[] { 1, 8 })
+        {
+            var session = new DecodeSession(model, batch, PromptTokens + Steps + 1);
+            (long[] ids, long[] mask) = Prompt(batch, PromptTokens, 0);
+            session.Prefill(PromptTokens, ids, mask);
+            session.Step(new long[batch]); // warm
+            ops.Reset();
+            long start = Stopwatch.GetTimestamp();
+            for (int s = 0; s < Steps; s++) session.Step(new long[batch]);
+            double stepMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds / Steps;
+            Console.WriteLine($"batch {batch}: {stepMs:F2} ms per decode step");
+            Console.WriteLine(ops.Report(Steps));
+        }
         return 0;
     }
 
