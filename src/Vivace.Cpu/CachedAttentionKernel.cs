@@ -5,11 +5,12 @@ using Vivace.Tensors;
 namespace Vivace.Cpu;
 
 /// <summary>
-/// A decoder's attention over its KV cache, one work item per (sequence, new query, head): the scores are dot products
+/// A decoder's attention over its KV cache, one work item per (sequence, new query, key/value head) covering the query
+/// heads that share it (their keys and values are read once, then hot in cache); per query head: the scores are dot products
 /// of the query with each visible cached key (vector lanes over the head dimension, a scalar tail), a max-subtracted
 /// softmax, then the output accumulates p·value rows (lanes over the head dimension again). Nothing is shared between
 /// items, so a query's result does not depend on its batch-mates or on the thread count.
-/// <see cref="RunScalar"/> is the reference the tests compare every path with.
+/// The scalar path (<see cref="OneScalar"/>) is the reference the tests compare every path with.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class CachedAttentionKernel
@@ -25,28 +26,37 @@ internal static unsafe class CachedAttentionKernel
         public int QueryStride;
         public CachedAttentionShape Shape;
 
+        /// <summary>One item: a (sequence, new query, key/value head) triple and the query heads that share that key/value
+        /// head, so each cached key and value row is read once for the whole group (grouped-query attention).</summary>
         public readonly void Execute(int index)
         {
             CachedAttentionShape s = Shape;
-            int h = index % s.Heads, t = index / s.Heads % s.Count, b = index / s.Heads / s.Count;
+            int group = s.Heads / s.KeyValueHeads;
+            int kvh = index % s.KeyValueHeads, t = index / s.KeyValueHeads % s.Count, b = index / s.KeyValueHeads / s.Count;
             int slot = s.Start + t, first = s.SlidingWindow > 0 ? Math.Max(0, slot - s.SlidingWindow + 1) : 0;
-            int n = slot - first + 1, kvWidth = s.KeyValueHeads * s.HeadDim, kvh = h / (s.Heads / s.KeyValueHeads);
-            float* q = Q + (long)(b * s.Count + t) * QueryStride + h * s.HeadDim;
-            float* o = O + (long)(b * s.Count + t) * s.Heads * s.HeadDim + h * s.HeadDim;
+            int n = slot - first + 1, kvWidth = s.KeyValueHeads * s.HeadDim;
+            float* q = Q + (long)(b * s.Count + t) * QueryStride + kvh * group * s.HeadDim;
+            float* o = O + (long)(b * s.Count + t) * s.Heads * s.HeadDim + kvh * group * s.HeadDim;
             float* k = K + ((long)b * s.Capacity + first) * kvWidth + kvh * s.HeadDim;
             float* v = V + ((long)b * s.Capacity + first) * kvWidth + kvh * s.HeadDim;
             long* mask = Mask + (long)b * s.Capacity + first;
-            float[]? rented = n > StackScores ? new float[n] : null;
-            float* stack = stackalloc float[rented is null ? n : 0];
+            int scoreCount = n * group;
+            float[]? rented = scoreCount > StackScores ? new float[scoreCount] : null;
+            float* stack = stackalloc float[rented is null ? scoreCount : 0];
             fixed (float* heap = rented)
             {
                 float* scores = rented is null ? stack : heap;
-                switch (Path)
+                for (int g = 0; g < group; g++)
                 {
-                    case KernelPath.Vector512: One<Lanes512, Vector512<float>>(q, k, v, mask, o, scores, n, kvWidth, s.HeadDim, s.Scale); break;
-                    case KernelPath.Vector256: One<Lanes256, Vector256<float>>(q, k, v, mask, o, scores, n, kvWidth, s.HeadDim, s.Scale); break;
-                    case KernelPath.Vector128: One<Lanes128, Vector128<float>>(q, k, v, mask, o, scores, n, kvWidth, s.HeadDim, s.Scale); break;
-                    default: OneScalar(q, k, v, mask, o, scores, n, kvWidth, s.HeadDim, s.Scale); break;
+                    // One query head at a time keeps the code plain; its group's keys stay in L1/L2 for the next head.
+                    float* qg = q + g * s.HeadDim, og = o + g * s.HeadDim, sg = scores + g * n;
+                    switch (Path)
+                    {
+                        case KernelPath.Vector512: One<Lanes512, Vector512<float>>(qg, k, v, mask, og, sg, n, kvWidth, s.HeadDim, s.Scale); break;
+                        case KernelPath.Vector256: One<Lanes256, Vector256<float>>(qg, k, v, mask, og, sg, n, kvWidth, s.HeadDim, s.Scale); break;
+                        case KernelPath.Vector128: One<Lanes128, Vector128<float>>(qg, k, v, mask, og, sg, n, kvWidth, s.HeadDim, s.Scale); break;
+                        default: OneScalar(qg, k, v, mask, og, sg, n, kvWidth, s.HeadDim, s.Scale); break;
+                    }
                 }
             }
         }

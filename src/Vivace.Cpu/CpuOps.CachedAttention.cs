@@ -30,7 +30,7 @@ public sealed unsafe partial class CpuOps
         fixed (long* m = mask)
         {
             var work = new CachedAttentionKernel.Work { Path = Path, Q = q, K = k, V = v, O = o, Mask = m, QueryStride = queryStride, Shape = s };
-            RunParallel((long)rows * s.Heads * (s.Start + s.Count) * s.HeadDim, rows * s.Heads, work);
+            RunParallel((long)rows * s.Heads * (s.Start + s.Count) * s.HeadDim, rows * s.KeyValueHeads, work);
         }
     }
 }
