@@ -62,10 +62,33 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
             bias is null ? default : bias.ToF32().AsSpan(), bias is not null, weight.Name);
     }
 
+    /// <summary>
+    /// Prepares an int8 linear layer (per output channel symmetric weights, activations quantized per row at run time;
+    /// see <see cref="Int8.Int8LinearWeight"/>): <see cref="Linear"/> then runs the VNNI kernel where the CPU has it.
+    /// </summary>
+    public ILinearWeight PrepareLinearInt8(Tensor weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"linear weight {weight.Name ?? ""} must be [out, in], got {weight.Shape}", nameof(weight));
+        int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
+            throw new ArgumentException($"bias {bias.Name ?? ""} must be [{outFeatures}] for weight {weight.Name ?? ""} {weight.Shape}, got {bias.Shape}", nameof(bias));
+        return new Int8.Int8LinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures, bias is null ? default : bias.ToF32().AsSpan(), weight.Name);
+    }
+
+    /// <summary>Whether int8 layers run on the emitted VNNI kernel (false: the managed integer path, same results).</summary>
+    public bool Int8UsesVnni { get; init; } = Jit.VnniMicroKernel.IsSupported;
+
     public void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
+        if (weight is Int8.Int8LinearWeight quantized)
+        {
+            LinearInt8(input, quantized, output, activation);
+            return;
+        }
         if (weight is not PackedLinearWeight packed)
             throw new ArgumentException($"weight {weight?.Name ?? ""} was not prepared by CpuOps.PrepareLinear", nameof(weight));
         RequireF32Matrix(input, nameof(input));
@@ -79,6 +102,22 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
             throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
         LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
+    }
+
+    private unsafe void LinearInt8(Tensor input, Int8.Int8LinearWeight weight, Tensor output, Activation activation)
+    {
+        RequireF32Matrix(input, nameof(input));
+        RequireF32Matrix(output, nameof(output));
+        int rows = input.Shape[0];
+        if (input.Shape[1] != weight.InFeatures)
+            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {weight.Name ?? ""} expects {weight.InFeatures}", nameof(input));
+        if (output.Shape[0] != rows || output.Shape[1] != weight.OutFeatures)
+            throw new ArgumentException($"output must be [{rows}, {weight.OutFeatures}] for input {input.Shape} and weight {weight.Name ?? ""}, got {output.Shape}", nameof(output));
+        RequireKnownActivation(activation);
+        fixed (float* x = input.AsSpan())
+        fixed (float* y = output.AsSpan())
+            Int8.Int8Gemm.Run(_pool, x, rows, weight, y, Int8UsesVnni);
+        if (activation != Activation.None) Activate(output, activation);
     }
 
     public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output)
