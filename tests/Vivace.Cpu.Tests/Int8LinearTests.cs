@@ -64,6 +64,17 @@ public class Int8LinearTests
     }
 
     [Fact]
+    public void Int8PrecisionQuantizesAllButContractingLayers()
+    {
+        using var ops = new CpuOps(1) { LinearPrecision = LinearPrecision.Int8 };
+        Assert.IsType<Int8.Int8LinearWeight>(ops.PrepareLinear(Tensor.Zeros(1536, 384), null)); // up projection
+        Assert.IsType<Int8.Int8LinearWeight>(ops.PrepareLinear(Tensor.Zeros(384, 384), null));  // square
+        Assert.IsNotType<Int8.Int8LinearWeight>(ops.PrepareLinear(Tensor.Zeros(384, 1536), null)); // down projection
+        using var f32 = new CpuOps(1);
+        Assert.IsNotType<Int8.Int8LinearWeight>(f32.PrepareLinear(Tensor.Zeros(1536, 384), null));
+    }
+
+    [Fact]
     public void ZeroRowsAndZeroWeightsStayZero()
     {
         using var ops = new CpuOps(1);

@@ -6,10 +6,9 @@ using Vivace.Cpu.Jit;
 namespace Vivace.Cpu.Int8;
 
 /// <summary>
-/// y = x · Wᵀ + b with W int8 (<see cref="Int8LinearWeight"/>) and x quantized per row on the fly: symmetric, scale =
-/// max|x_row| / 127, stored as unsigned bytes q + 128 (vpdpbusd multiplies unsigned by signed bytes). Integer dot
-/// products accumulate in int32; y = scale_x · scale_w · (acc − 128·Σw) + b. Rows go in blocks of 4 (padded with the
-/// zero value 128), columns in 32-wide panels; items (row block × panel) are spread over the worker pool. The emitted
+/// y = x · Wᵀ + b with W int8 (<see cref="Int8LinearWeight"/>) and x quantized per row on the fly to unsigned bytes
+/// with a scale and zero point z (vpdpbusd multiplies unsigned by signed bytes). Integer dot products accumulate in int32;
+/// y = scale_x · scale_w · (acc − z·Σw) + b. Rows go in blocks of 4 (padding rows hold zeros), columns in 32-wide panels; items (row block × panel) are spread over the worker pool. The emitted
 /// VNNI kernel runs where the CPU has it; elsewhere <see cref="ManagedTile"/> computes the same integers.
 /// </summary>
 internal static unsafe class Int8Gemm
@@ -21,14 +20,21 @@ internal static unsafe class Int8Gemm
         int n = w.OutFeatures, k = w.InFeatures, kp = w.PaddedK;
         if (m == 0 || n == 0) return;
         int blocks = (m + Rows - 1) / Rows;
-        // Quantized activations [blocks·4, kp] (padding rows and k past the end hold 128: zero) and per-row scales.
+        // Quantized activations [blocks·4, kp], per-row scales and zero points.
         byte[] quantized = ArrayPool<byte>.Shared.Rent(blocks * Rows * kp);
         float[] scales = ArrayPool<float>.Shared.Rent(blocks * Rows);
-        quantized.AsSpan(0, blocks * Rows * kp).Fill(128);
-        fixed (byte* q = quantized)
-            for (int r = 0; r < m; r++) scales[r] = QuantizeRow(x + (long)r * k, k, q + (long)r * kp);
+        int[] zeros = ArrayPool<int>.Shared.Rent(blocks * Rows);
+        // Padding (rows past m, k past the end) holds each row's zero point, which stands for 0.
+        for (int r = 0; r < blocks * Rows; r++)
+        {
+            (float scale, int zero) = r < m ? QuantizeRowInto(x + (long)r * k, k, quantized.AsSpan(r * kp, kp)) : (1f, 0);
+            scales[r] = scale;
+            zeros[r] = zero;
+            quantized.AsSpan(r * kp + (r < m ? k : 0), r < m ? kp - k : kp).Fill((byte)zero);
+        }
         fixed (byte* a = quantized)
         fixed (float* xs = scales)
+        fixed (int* xz = zeros)
         fixed (sbyte* packed = w.Packed)
         fixed (float* ws = w.Scales)
         fixed (int* sums = w.ColumnSums)
@@ -36,7 +42,7 @@ internal static unsafe class Int8Gemm
         {
             var work = new Work
             {
-                A = a, XScales = xs, Packed = packed, WScales = ws, Sums = sums, Bias = bias, Y = y,
+                A = a, XScales = xs, XZeros = xz, Packed = packed, WScales = ws, Sums = sums, Bias = bias, Y = y,
                 M = m, N = n, PaddedK = kp, PanelBytes = w.PanelBytes, Panels = w.Panels, Emitted = useEmitted,
             };
             int items = blocks * w.Panels;
@@ -45,38 +51,52 @@ internal static unsafe class Int8Gemm
         }
         ArrayPool<byte>.Shared.Return(quantized);
         ArrayPool<float>.Shared.Return(scales);
+        ArrayPool<int>.Shared.Return(zeros);
+    }
+
+    private static (float, int) QuantizeRowInto(float* row, int k, Span<byte> target)
+    {
+        fixed (byte* q = target) return QuantizeRow(row, k, q);
     }
 
     /// <summary>
-    /// One row to unsigned bytes round(x / scale) + 128 with scale = max|x| / 127 (1 for an all-zero row); returns the
-    /// scale. 16 lanes at a time where AVX-512 is on (the same multiply and round-to-even as the scalar tail, so the
-    /// bytes do not depend on the path).
+    /// One row to unsigned bytes, asymmetric: scale = (max − min) / 255 over the row's range widened to include 0,
+    /// zero point z = round(−min / scale), q = clamp(round(x / scale) + z, 0, 255), so activations skewed to one side
+    /// (GELU outputs) use all 256 levels. Returns (scale, z). 16 lanes at a time where AVX-512 is on (the same multiply
+    /// and round-to-even as the scalar tail, so the bytes do not depend on the path).
     /// </summary>
-    private static float QuantizeRow(float* row, int k, byte* q)
+    private static (float Scale, int Zero) QuantizeRow(float* row, int k, byte* q)
     {
         int i = 0;
-        float max = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        float min = 0, max = 0;
+        bool wide = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+        if (wide)
         {
-            var maxV = Vector512<float>.Zero;
-            for (; i <= k - 16; i += 16) maxV = Vector512.Max(maxV, Vector512.Abs(Vector512.Load(row + i)));
-            for (int lane = 0; lane < 16; lane++) max = MathF.Max(max, maxV.GetElement(lane));
-        }
-        for (; i < k; i++) max = MathF.Max(max, MathF.Abs(row[i]));
-        float scale = max > 0 ? max / 127f : 1f, inv = 1f / scale;
-        i = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
-        {
-            Vector512<float> invV = Vector512.Create(inv), lo = Vector512.Create(-127f), hi = Vector512.Create(127f);
-            Vector512<int> offset = Vector512.Create(128);
+            Vector512<float> minV = Vector512<float>.Zero, maxV = Vector512<float>.Zero;
             for (; i <= k - 16; i += 16)
             {
-                Vector512<float> v = Vector512.Min(Vector512.Max(Vector512.Round(Vector512.Load(row + i) * invV), lo), hi);
-                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(v) + offset).Store(q + i);
+                Vector512<float> v = Vector512.Load(row + i);
+                minV = Vector512.Min(minV, v);
+                maxV = Vector512.Max(maxV, v);
+            }
+            for (int lane = 0; lane < 16; lane++) { min = MathF.Min(min, minV.GetElement(lane)); max = MathF.Max(max, maxV.GetElement(lane)); }
+        }
+        for (; i < k; i++) { min = MathF.Min(min, row[i]); max = MathF.Max(max, row[i]); }
+        float scale = max > min ? (max - min) / 255f : 1f, inv = 1f / scale;
+        int zero = Math.Clamp((int)MathF.Round(-min * inv, MidpointRounding.ToEven), 0, 255);
+        i = 0;
+        if (wide)
+        {
+            Vector512<float> invV = Vector512.Create(inv), zeroV = Vector512.Create((float)zero);
+            Vector512<float> lo = Vector512<float>.Zero, hi = Vector512.Create(255f);
+            for (; i <= k - 16; i += 16)
+            {
+                Vector512<float> v = Vector512.Min(Vector512.Max(Vector512.Round(Vector512.Load(row + i) * invV) + zeroV, lo), hi);
+                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(v)).Store(q + i);
             }
         }
-        for (; i < k; i++) q[i] = (byte)(Math.Clamp((int)MathF.Round(row[i] * inv, MidpointRounding.ToEven), -127, 127) + 128);
-        return scale;
+        for (; i < k; i++) q[i] = (byte)Math.Clamp(MathF.Round(row[i] * inv, MidpointRounding.ToEven) + zero, 0f, 255f);
+        return (scale, zero);
     }
 
     private struct Work : IParallelWork
@@ -84,7 +104,7 @@ internal static unsafe class Int8Gemm
         public byte* A;
         public float* XScales, WScales, Bias, Y;
         public sbyte* Packed;
-        public int* Sums;
+        public int* Sums, XZeros;
         public int M, N, PaddedK, PanelBytes, Panels;
         public bool Emitted;
 
@@ -104,13 +124,14 @@ internal static unsafe class Int8Gemm
             {
                 int row = block * Rows + r;
                 float xs = XScales[row];
+                int zero = XZeros[row];
                 float* yr = Y + (long)row * N + first;
                 int* acc = tile + r * Columns;
                 int c = 0;
                 if (cols == Columns && Vector512.IsHardwareAccelerated)
                 {
                     var xsV = Vector512.Create(xs);
-                    var offset = Vector512.Create(128);
+                    var offset = Vector512.Create(zero);
                     for (; c < Columns; c += 16)
                     {
                         Vector512<float> integer = Vector512.ConvertToSingle(Vector512.Load(acc + c) - offset * Vector512.Load(Sums + first + c));
@@ -118,7 +139,7 @@ internal static unsafe class Int8Gemm
                     }
                 }
                 for (; c < cols; c++)
-                    yr[c] = xs * WScales[first + c] * (float)(acc[c] - 128 * Sums[first + c]) + Bias[first + c];
+                    yr[c] = xs * WScales[first + c] * (float)(acc[c] - zero * Sums[first + c]) + Bias[first + c];
             }
         }
     }

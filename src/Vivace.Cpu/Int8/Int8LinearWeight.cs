@@ -7,7 +7,8 @@ namespace Vivace.Cpu.Int8;
 /// A linear layer quantized to int8 at load: per output channel symmetric (scale = max|w| / 127, values in [−127, 127]),
 /// packed in 32-column panels in the VNNI layout (<see cref="VnniMicroKernel"/>: per group of four k, each column's
 /// four bytes together), k padded to a multiple of 4 with zeros; with each column's sum of quantized weights (the
-/// activations go in as unsigned bytes offset by 128, whose contribution 128·Σw is taken back out) and the f32 bias.
+/// activations go in as unsigned bytes offset by their zero point z, whose contribution z·Σw is taken back out) and the
+/// f32 bias.
 /// </summary>
 public sealed class Int8LinearWeight : ILinearWeight
 {
