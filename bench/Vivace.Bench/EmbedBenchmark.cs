@@ -29,6 +29,8 @@ public static class EmbedBenchmark
 
         var ops = new CpuOps(threads);
         var embedder = SentenceEmbedder.Load(CliDefaults.Model, ops);
+        // The same model with int8 linear layers (CpuOps.LinearPrecision.Int8: VNNI where the CPU has it).
+        var int8Embedder = SentenceEmbedder.Load(CliDefaults.Model, new CpuOps(threads) { LinearPrecision = LinearPrecision.Int8 });
         string onnxPath = Path.Combine(embedder.Directory, "onnx", "model.onnx");
         using var sessionOptions = new SessionOptions
         {
@@ -42,10 +44,10 @@ public static class EmbedBenchmark
         var report = new StringBuilder();
         report.AppendLine($"all-MiniLM-L6-v2 fp32, {threads} threads, kernels {ops.Path}, {Machine()}, {DateTime.UtcNow:yyyy-MM-dd}, ORT {OrtVersion()}{(quick ? ", --quick" : "")}");
         report.AppendLine();
-        report.AppendLine("| batch×seq | vivace ms (median) | onnxruntime ms (median) | speedup (ort/vivace) | min cosine |");
-        report.AppendLine("|---|---:|---:|---:|---:|");
+        report.AppendLine("| batch×seq | vivace ms (median) | onnxruntime ms (median) | speedup (ort/vivace) | min cosine | vivace int8 ms | int8 speedup (ort f32/int8) | int8 min cosine |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         Console.Write(report.ToString());
-        double logSum = 0;
+        double logSum = 0, int8LogSum = 0;
         foreach ((int batch, int seq) in Shapes)
         {
             int[][] ids = TokenIds(batch, seq, embedder.Model.Encoder.VocabSize);
@@ -65,16 +67,19 @@ public static class EmbedBenchmark
                 return MeanPoolNormalize(results.First().AsTensor<float>(), batch, seq);
             };
             // Both sides must compute the same thing: the worst cosine between their sentence vectors.
-            double cosine = MinCosine(vivace(), ort());
-            double v = MedianMs(vivace, budget), o = MedianMs(ort, budget);
+            Func<float[][]> int8 = () => int8Embedder.Model.Encode(encoderBatch);
+            double cosine = MinCosine(vivace(), ort()), int8Cosine = MinCosine(int8(), ort());
+            double v = MedianMs(vivace, budget), o = MedianMs(ort, budget), q = MedianMs(int8, budget);
             double ratio = o / v;
             logSum += Math.Log(ratio);
-            string row = $"| {batch}×{seq} | {v:F3} | {o:F3} | {ratio:F2} | {cosine:F6} |";
+            int8LogSum += Math.Log(o / q);
+            string row = $"| {batch}×{seq} | {v:F3} | {o:F3} | {ratio:F2} | {cosine:F6} | {q:F3} | {o / q:F2} | {int8Cosine:F4} |";
             Console.WriteLine(row);
             report.AppendLine(row);
         }
         double geomean = Math.Exp(logSum / Shapes.Length);
-        string summary = $"fp32 geomean speedup vs onnxruntime: {geomean:F2}";
+        string summary = $"fp32 geomean speedup vs onnxruntime: {geomean:F2}\n" +
+            $"int8 geomean speedup vs onnxruntime: {Math.Exp(int8LogSum / Shapes.Length):F2}";
         Console.WriteLine();
         Console.WriteLine(summary);
         report.AppendLine().AppendLine(summary);
