@@ -40,6 +40,9 @@ internal static unsafe class Gemm
         };
         if (pool is null) for (int i = 0; i < rowBlocks * groups; i++) work.Execute(i);
         else pool.For(rowBlocks * groups, work);
+        // The work holds raw pointers into w's pinned arrays: without this, w (and its storage) may be collected as soon as
+        // the pointers are read, when the caller never touches the weight again (seen as access violations in tests).
+        GC.KeepAlive(w);
     }
 
     private struct GemmWork : IParallelWork
