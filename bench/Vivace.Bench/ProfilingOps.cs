@@ -25,6 +25,7 @@ public sealed class ProfilingOps(ITensorOps inner) : ITensorOps
         .Select(kv => $"  {kv.Key,-22} {kv.Value.Ms / runs,8:F3} ms/run  {kv.Value.Calls / runs,5} calls/run"));
 
     public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias) => inner.PrepareLinear(weight, bias);
+    public ILinearWeight PrepareLinear(QuantizedMatrix weight, Tensor? bias) => inner.PrepareLinear(weight, bias);
     public void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None) =>
         Time($"Linear {weight.InFeatures}x{weight.OutFeatures}{(activation == Activation.None ? "" : "+" + activation)}", () => inner.Linear(input, weight, output, activation));
     public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output) =>

@@ -30,6 +30,12 @@ public interface ITensorOps
     /// <summary>Prepares <paramref name="weight"/> (<c>[out, in]</c>, the HF Linear layout) and optional bias <c>[out]</c>.</summary>
     ILinearWeight PrepareLinear(Tensor weight, Tensor? bias);
 
+    /// <summary>
+    /// Prepares a block-quantized weight (<c>[out, in]</c> rows of <see cref="BlockFormat"/> blocks, as GGUF stores them)
+    /// and optional f32 bias <c>[out]</c>. <see cref="Linear"/> then computes with the blocks as they are.
+    /// </summary>
+    ILinearWeight PrepareLinear(QuantizedMatrix weight, Tensor? bias);
+
     /// <summary><c>output[rows, out] = activation(input[rows, in] · Wᵀ + b)</c>.</summary>
     void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None);
 
