@@ -14,14 +14,17 @@ public static class EmbedCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "model directory or id", DefaultValueFactory = _ => CliApp.DefaultModel };
-        var command = new Command("embed", "embed JSON Lines of strings from stdin; print one JSON array of floats per line") { model };
-        command.SetAction(result => CliApp.Guard(() => Run(result.GetValue(model)!, Console.In, Console.Out)));
+        var quantize = PrecisionOption.CreateQuantize();
+        var dtype = PrecisionOption.CreateDtype();
+        var command = new Command("embed", "embed JSON Lines of strings from stdin; print one JSON array of floats per line") { model, quantize, dtype };
+        command.SetAction(result => CliApp.Guard(() =>
+            Run(result.GetValue(model)!, Console.In, Console.Out, PrecisionOption.Ops(result.GetValue(quantize), result.GetValue(dtype)))));
         return command;
     }
 
-    public static int Run(string modelId, TextReader input, TextWriter output)
+    public static int Run(string modelId, TextReader input, TextWriter output, Vivace.Tensors.ITensorOps? ops = null)
     {
-        SentenceEmbedder embedder = SentenceEmbedder.Load(modelId);
+        SentenceEmbedder embedder = SentenceEmbedder.Load(modelId, ops);
         foreach (List<string> chunk in JsonLines.ReadStringChunks(input, LinesPerBatch)) Flush(embedder, chunk, output);
         output.Flush();
         return 0;

@@ -5,6 +5,7 @@ using Vivace.Cpu;
 using Vivace.Engine;
 using Vivace.Engine.Generation;
 using Vivace.Models.Decoders;
+using Vivace.Tensors;
 
 namespace Vivace.Cli;
 
@@ -28,14 +29,20 @@ public static class GenerateCommand
         var repetition = new Option<float?>("--repetition-penalty") { Description = "penalize tokens already present (> 0; 1 = off)" };
         var seed = new Option<ulong?>("--seed") { Description = "sampling seed: the same seed gives the same text" };
         var stop = new Option<string[]>("--stop") { Description = "stop when this text is generated (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("generate", "generate text with a decoder model") { model, prompt, json, maxNew, temperature, topK, topP, repetition, seed, stop };
+        var quantize = PrecisionOption.CreateQuantize();
+        var dtype = PrecisionOption.CreateDtype();
+        var command = new Command("generate", "generate text with a decoder model")
+        {
+            model, prompt, json, maxNew, temperature, topK, topP, repetition, seed, stop, quantize, dtype,
+        };
         command.SetAction(result => CliApp.Guard(() =>
         {
             string dir = result.GetValue(model)!;
+            ITensorOps ops = PrecisionOption.Ops(result.GetValue(quantize), result.GetValue(dtype));
             if (result.GetValue(json))
             {
                 if (result.GetValue(prompt) != null) throw new InvalidInputException("--json reads token ids from stdin; drop --prompt");
-                return RunJson(dir, Console.In, Console.Out);
+                return RunJson(dir, Console.In, Console.Out, ops);
             }
             string text = result.GetValue(prompt) ?? throw new InvalidInputException("give --prompt TEXT (or --json with ids on stdin)");
             float? t = result.GetValue(temperature);
@@ -56,15 +63,15 @@ public static class GenerateCommand
                 Sampling = sampling,
                 Stop = result.GetValue(stop) ?? [],
             };
-            return RunText(dir, request, Console.Out);
+            return RunText(dir, request, Console.Out, ops);
         }));
         return command;
     }
 
     /// <summary>Streams the text of <paramref name="request"/> to <paramref name="output"/> as it is produced.</summary>
-    public static int RunText(string modelDir, GenerationRequest request, TextWriter output)
+    public static int RunText(string modelDir, GenerationRequest request, TextWriter output, ITensorOps? ops = null)
     {
-        TextGenerator generator = TextGenerator.Load(ModelResolver.Resolve(modelDir), CpuOps.Default);
+        TextGenerator generator = TextGenerator.Load(ModelResolver.Resolve(modelDir), ops ?? CpuOps.Default);
         foreach (GenerationStep step in generator.Stream(request))
         {
             output.Write(step.SafeText);
@@ -82,7 +89,7 @@ public static class GenerateCommand
     ];
 
     /// <summary>The <c>--json</c> mode: transformers' <c>generate()</c> on the given ids.</summary>
-    public static int RunJson(string modelDir, TextReader input, TextWriter output)
+    public static int RunJson(string modelDir, TextReader input, TextWriter output, ITensorOps? ops = null)
     {
         using var doc = JsonDocument.Parse(input.ReadToEnd(), new JsonDocumentOptions { MaxDepth = 16 });
         JsonElement root = doc.RootElement;
@@ -111,7 +118,7 @@ public static class GenerateCommand
         catch (ArgumentException e) { throw InvalidInputException.From(e); }
 
         string dir = ModelResolver.Resolve(modelDir);
-        ICausalLM model = CausalLMLoader.Load(dir, CpuOps.Default);
+        ICausalLM model = CausalLMLoader.Load(dir, ops ?? CpuOps.Default);
         foreach (long id in ids)
             if ((ulong)id >= (ulong)model.VocabSize) throw new InvalidInputException($"input_ids holds {id}, outside the vocabulary [0, {model.VocabSize})");
         if (seq + maxNew > model.MaxPositions)

@@ -25,9 +25,12 @@ public static class ServeCommand
         var memoryBudget = new Option<long?>("--memory-budget-mb") { Description = "weight megabytes of loaded models at most; least recently used idle models are unloaded beyond it" };
         var cacheEntries = new Option<int>("--cache-entries") { Description = "results kept for use_cache (0: off)", DefaultValueFactory = _ => 4096 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "log one JSON object per line" };
+        var quantize = PrecisionOption.CreateQuantize();
+        var dtype = PrecisionOption.CreateDtype();
         var command = new Command("serve", "serve models over HTTP (Hugging Face Inference API, TEI, TGI and OpenAI dialects)")
         {
             models, urls, device, apiKeys, maxConcurrent, maxInputs, maxBatchTokens, maxBatchRequests, maxSequences, maxPassTokens, memoryBudget, cacheEntries, jsonLogs,
+            quantize, dtype,
         };
         command.SetAction(result => CliApp.Guard(() =>
         {
@@ -54,7 +57,8 @@ public static class ServeCommand
                 CacheEntries = Math.Max(0, result.GetValue(cacheEntries)),
                 JsonLogs = result.GetValue(jsonLogs),
             };
-            using var registry = new ModelRegistry(ids.Select(ModelSource.FromId), options);
+            var ops = PrecisionOption.Ops(result.GetValue(quantize), result.GetValue(dtype));
+            using var registry = new ModelRegistry(ids.Select(id => ModelSource.FromId(id, ops)), options);
             WebApplication app = VivaceServer.Build(registry, options);
             // Loaded through the registry once the server's metrics follow it, so vivace_model_load_seconds has it.
             Console.Error.WriteLine($"loading {registry.DefaultId} ...");

@@ -5,6 +5,7 @@ using Vivace.Engine;
 using Vivace.Engine.Batching;
 using Vivace.Engine.Generation;
 using Vivace.Models.Decoders;
+using Vivace.Tensors;
 
 namespace Vivace.Server;
 
@@ -35,14 +36,16 @@ public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
 
     /// <summary>Loads the model by id or directory: a decoder (<see cref="CausalLMLoader.IsDecoder"/>: an HF decoder,
     /// a fused GPT-2 ONNX export or a llama2.c checkpoint) as a <see cref="TextGenerator"/>, anything else as <see cref="SentenceEmbedder.Load"/> does.</summary>
-    public static ModelSource FromId(string idOrDirectory)
+    /// <remarks><paramref name="ops"/>: the backend the model loads onto (default <see cref="CpuOps.Default"/>; a quantizing
+    /// CpuOps for <c>--quantize</c>).</remarks>
+    public static ModelSource FromId(string idOrDirectory, ITensorOps? ops = null)
     {
-        if (!ModelResolver.IsDirectory(idOrDirectory)) return new(idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory));
+        if (!ModelResolver.IsDirectory(idOrDirectory)) return new(idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory, ops));
         string directory = Path.GetFullPath(idOrDirectory);
         string id = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
         return CausalLMLoader.IsDecoder(directory)
-            ? new(id, () => TextGenerator.Load(directory, CpuOps.Default, id)) { Directory = directory }
-            : new(id, () => SentenceEmbedder.Load(idOrDirectory));
+            ? new(id, () => TextGenerator.Load(directory, ops ?? CpuOps.Default, id)) { Directory = directory }
+            : new(id, () => SentenceEmbedder.Load(idOrDirectory, ops));
     }
 
     public Func<TextGenerator>? LoadGenerator { get; private init; }

@@ -24,6 +24,36 @@ public class CliTests
     }
 
     [Fact]
+    public void EmbedWithInt8QuantizationStaysCloseToF32()
+    {
+        const string Lines = "\"Hello world\"\n\"The quick brown fox jumps over the lazy dog.\"\n\"Bonjour le monde\"\n";
+        var (code, f32, stderr) = Vivace(Lines, "embed");
+        Assert.True(code == 0, stderr);
+        (code, string int8, stderr) = Vivace(Lines, "embed", "--quantize", "int8");
+        Assert.True(code == 0, stderr);
+        string[] a = f32.Split('\n', StringSplitOptions.RemoveEmptyEntries), b = int8.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, b.Length);
+        for (int i = 0; i < a.Length; i++)
+        {
+            float[] x = JsonSerializer.Deserialize<float[]>(a[i])!, y = JsonSerializer.Deserialize<float[]>(b[i])!;
+            Assert.NotEqual(x, y); // quantized for real
+            double cosine = x.Zip(y, (p, q) => (double)p * q).Sum(); // both unit length
+            Assert.True(cosine >= 0.995, $"line {i}: cosine {cosine} to f32");
+        }
+    }
+
+    [Theory]
+    [InlineData("embed", "--quantize", "q3_zz", "--quantize q3_zz")]
+    [InlineData("embed", "--dtype", "f64", "--dtype f64")]
+    public void UnknownPrecisionIsAClearError(string verb, string option, string value, string mentioned)
+    {
+        var (code, _, stderr) = Vivace("\"x\"\n", verb, option, value);
+        Assert.NotEqual(0, code);
+        Assert.Contains(mentioned, stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
     public void EmbedRejectsALineThatIsNotAJsonString()
     {
         var (code, _, stderr) = Vivace("\"ok\"\n{\"not\": \"a string\"}\n", "embed");

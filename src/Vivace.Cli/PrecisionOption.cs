@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Vivace.Cpu;
+using Vivace.Tensors;
+
+namespace Vivace.Cli;
+
+/// <summary>
+/// <c>--quantize</c> (on <c>serve</c>, <c>embed</c>, <c>generate</c>): how linear layers are stored and computed. The weights
+/// on disk are not touched: a layer is quantized as it loads (a GGUF model's block-quantized layers stay as they are).
+/// <c>--dtype</c> names the compute type of everything else; f32 is the one the CPU backend has.
+/// </summary>
+public static class PrecisionOption
+{
+    /// <summary>The values <c>--quantize</c> takes, with what each does.</summary>
+    public static readonly IReadOnlyDictionary<string, (LinearPrecision Precision, string Description)> Choices =
+        new Dictionary<string, (LinearPrecision, string)>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["none"] = (LinearPrecision.F32, "f32 weights (default)"),
+            ["int8"] = (LinearPrecision.Int8, "per-channel int8 weights, activations quantized per row (VNNI); contracting layers stay f32"),
+        };
+
+    public static Option<string> CreateQuantize() => new("--quantize")
+    {
+        Description = "quantize linear layers as the model loads: " + string.Join(", ", Choices.Select(c => $"{c.Key} ({c.Value.Description})")),
+        DefaultValueFactory = _ => "none",
+    };
+
+    public static Option<string> CreateDtype() => new("--dtype")
+    {
+        Description = "compute dtype of the CPU backend: f32",
+        DefaultValueFactory = _ => "f32",
+    };
+
+    /// <summary>The ops a command loads its model with: every core, linear layers as <paramref name="quantize"/> says.</summary>
+    public static ITensorOps Ops(string? quantize, string? dtype)
+    {
+        if (dtype is not null && !dtype.Equals("f32", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--dtype {dtype} is not supported on the CPU backend; use f32 (or --quantize for smaller weights)");
+        quantize ??= "none";
+        if (!Choices.TryGetValue(quantize, out var choice))
+            throw new ArgumentException($"--quantize {quantize} is not one of {string.Join(", ", Choices.Keys)}");
+        return choice.Precision == LinearPrecision.F32 ? CpuOps.Default : new CpuOps { LinearPrecision = choice.Precision };
+    }
+}
