@@ -65,15 +65,16 @@ internal static class GgufHeaderReader
             var type = (GgmlType)c.U32($"'{name}' type");
             if (!GgmlTypes.IsKnown(type)) throw c.Error(name, $"unknown ggml tensor type {(uint)type}");
             ulong offset = c.U64($"'{name}' offset");
-            infos.Add(new GgufTensorInfo(name, dims, type, offset > long.MaxValue ? -1 : (long)offset, ByteSize(c, name, dims, type)));
+            if (offset > long.MaxValue) throw c.Error(name, $"data offset {offset} is past the end of the file");
+            infos.Add(new GgufTensorInfo(name, dims, type, (long)offset, ByteSize(c, name, dims, type)));
         }
 
         long dataOffset = Align(c.Position, alignment);
         long dataLength = Math.Max(0, c.Length - dataOffset);
         foreach (GgufTensorInfo t in infos)
         {
-            if (t.Offset < 0 || t.Offset % alignment != 0)
-                throw c.Error(t.Name, $"data offset {(ulong)t.Offset} is not a multiple of the alignment {alignment}");
+            if (t.Offset % alignment != 0)
+                throw c.Error(t.Name, $"data offset {t.Offset} is not a multiple of the alignment {alignment}");
             if (t.Offset > dataLength || t.ByteSize > dataLength - t.Offset)
                 throw c.Error(t.Name, $"data [{t.Offset}, +{t.ByteSize}) runs past the end of the data section ({dataLength} bytes at file offset {dataOffset})");
         }
