@@ -32,6 +32,13 @@ public interface IWeightSource : IDisposable
     /// <summary>The tensor in its stored dtype where Vivace has one (bf16 as raw ushort bits); f32 otherwise.</summary>
     Tensor GetRaw(string name) => Get(name);
 
+    /// <summary>
+    /// The tensor as rows of ggml blocks when the file stores it block-quantized (a GGUF Q8_0 or Q4_0 matrix), in HF
+    /// layout <c>[out, in]</c>; null when it is stored otherwise (then use <see cref="Get"/>). Lets a loader keep the
+    /// file's quantization instead of dequantizing and re-quantizing.
+    /// </summary>
+    QuantizedMatrix? GetQuantized(string name) => null;
+
     /// <summary>One line for logs: the format, the file(s) and the tensor count.</summary>
     string Describe();
 }

@@ -184,14 +184,7 @@ public sealed class Llama2cCheckpoint : IWeightSource
     public static float[] InterleavedToHalves(float[] weight, int rows, int cols, int headSize)
     {
         var result = new float[weight.Length];
-        int half = headSize / 2;
-        for (int head = 0; head < rows / headSize; head++)
-        for (int i = 0; i < half; i++)
-        for (int j = 0; j < 2; j++)
-        {
-            int from = head * headSize + 2 * i + j, to = head * headSize + j * half + i;
-            weight.AsSpan(from * cols, cols).CopyTo(result.AsSpan(to * cols, cols));
-        }
+        RopeRowOrder.InterleavedToHalves<float>(weight, result, rows, cols, headSize);
         return result;
     }
 

@@ -1,0 +1,157 @@
+using Vivace.Tensors;
+
+namespace Vivace.Formats.Gguf;
+
+/// <summary>
+/// A GGUF file of llama.cpp's "llama" architecture as an <see cref="IWeightSource"/> under HF Llama names and layouts,
+/// plus the equivalent HF <c>config.json</c> in <see cref="Config"/>, so <c>LlamaModel</c> loads it like any HF
+/// checkpoint (the same way <see cref="Llama2c.Llama2cCheckpoint"/> exposes llama2.c files).
+/// <para>RoPE: llama.cpp's converter reorders the q/k rows of each head to interleaved pairs (GGUF row 2i + j is HF
+/// row j·headDim/2 + i); the rows are put back in HF order on every read, for float and block-quantized tensors
+/// alike (see <see cref="RopeRowOrder"/>).</para>
+/// <see cref="Get"/> returns f32 (blocks dequantized); <see cref="GetQuantized"/> keeps Q8_0/Q4_0 blocks as stored.
+/// </summary>
+public sealed class GgufCheckpoint : IWeightSource
+{
+    /// <summary>Where one HF-named tensor lies, and the head size its rows are RoPE-permuted by (0: not permuted).</summary>
+    private sealed record Entry(GgufTensorInfo Tensor, int RopeHeadSize, Shape Shape);
+
+    private readonly GgufFile _file;
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly string[] _names;
+
+    public string FilePath => _file.FilePath;
+
+    /// <summary>The underlying file (tensor infos in GGUF names, alignment, version).</summary>
+    public GgufFile File => _file;
+
+    /// <summary>Every metadata key/value of the file (the tokenizer's <c>tokenizer.ggml.*</c> among them).</summary>
+    public IReadOnlyDictionary<string, object> Metadata => _file.Metadata;
+
+    /// <summary>The HF Llama config.json equivalent to the file's <c>llama.*</c> metadata.</summary>
+    public HfConfig Config { get; }
+
+    private GgufCheckpoint(GgufFile file)
+    {
+        _file = file;
+        string arch = file.GetString("general.architecture")
+            ?? throw new ModelFormatException(file.FilePath, "general.architecture", "required key is missing");
+        if (arch != "llama")
+            throw new ModelFormatException(file.FilePath, "general.architecture", $"'{arch}' is not supported (only 'llama' GGUF files map to HF weights)");
+        LlamaGgufConfig config = LlamaGgufConfig.Read(file);
+        foreach (GgufTensorInfo t in file.Tensors)
+        {
+            if (t.Name == "rope_freqs.weight")
+                throw new ModelFormatException(file.FilePath, t.Name, "per-frequency RoPE factors (Llama 3.1 style scaling) are not supported");
+            string hf = GgufLlamaNames.ToHf(t.Name)
+                ?? throw new ModelFormatException(file.FilePath, t.Name, "tensor has no HF Llama equivalent (not a plain llama-architecture file?)");
+            int ropeHead = GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
+            var shape = new Shape([.. t.HfShape.Select(d => d > int.MaxValue
+                ? throw new ModelFormatException(file.FilePath, t.Name, $"dimension {d} is too large")
+                : (int)d)]);
+            if (ropeHead != 0 && shape[0] % ropeHead != 0)
+                throw new ModelFormatException(file.FilePath, t.Name, $"{shape[0]} rows do not split into heads of {ropeHead}");
+            _entries.Add(hf, new Entry(t, ropeHead, shape));
+        }
+        if (!_entries.TryGetValue("model.embed_tokens.weight", out Entry? embed) || embed.Shape.Rank != 2)
+            throw new ModelFormatException(file.FilePath, "token_embd.weight", "missing or not a matrix");
+        if (embed.Shape[1] != config.Hidden)
+            throw new ModelFormatException(file.FilePath, "token_embd.weight", $"width {embed.Shape[1]} is not llama.embedding_length {config.Hidden}");
+        _names = [.. _entries.Keys];
+        Config = config.ToHfConfig(file, vocab: embed.Shape[0], tied: !_entries.ContainsKey("lm_head.weight"),
+            attentionBias: _entries.ContainsKey("model.layers.0.self_attn.q_proj.bias"),
+            mlpBias: _entries.ContainsKey("model.layers.0.mlp.gate_proj.bias"));
+    }
+
+    /// <summary>Opens a llama-architecture GGUF file; anything malformed or unsupported throws <see cref="ModelFormatException"/>.</summary>
+    public static GgufCheckpoint Open(string path)
+    {
+        GgufFile file = GgufFile.Open(path);
+        try { return new GgufCheckpoint(file); }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyCollection<string> Names => _names;
+
+    public bool Contains(string name) => _entries.ContainsKey(name);
+
+    public WeightInfo GetInfo(string name)
+    {
+        Entry e = Find(name);
+        DType? dtype = e.Tensor.Type switch
+        {
+            GgmlType.F32 => DType.F32,
+            GgmlType.F16 => DType.F16,
+            GgmlType.BF16 => DType.BF16,
+            _ => null,
+        };
+        return new WeightInfo(name, e.Tensor.Type.Name(), dtype, e.Shape);
+    }
+
+    public Tensor Get(string name)
+    {
+        Entry e = Find(name);
+        return Unpermute(e, _file.ReadF32(e.Tensor)).WithName(name);
+    }
+
+    public Tensor GetRaw(string name)
+    {
+        Entry e = Find(name);
+        return Unpermute(e, _file.ReadStored(e.Tensor)).WithName(name);
+    }
+
+    public QuantizedMatrix? GetQuantized(string name)
+    {
+        Entry e = Find(name);
+        if (e.Tensor.Type.BlockFormat() is null || e.Shape.Rank != 2) return null;
+        QuantizedMatrix m = _file.ReadQuantized(e.Tensor);
+        if (e.RopeHeadSize == 0) return new QuantizedMatrix(m.Format, m.Rows, m.Columns, m.Data, name);
+        var rows = new byte[m.Data.Length];
+        RopeRowOrder.InterleavedToHalves<byte>(m.Data, rows, m.Rows, m.RowBytes, e.RopeHeadSize);
+        return new QuantizedMatrix(m.Format, m.Rows, m.Columns, rows, name);
+    }
+
+    /// <summary>Puts q/k rows back in HF order; a 1-D bias is a column of one-value rows.</summary>
+    private static Tensor Unpermute(Entry e, Tensor t)
+    {
+        if (e.RopeHeadSize == 0) return t;
+        int rows = e.Shape[0], rowLength = (int)(t.ElementCount / rows);
+        switch (t.DType)
+        {
+            case DType.F32:
+            {
+                var r = Tensor.Zeros(DType.F32, e.Shape.Dims);
+                RopeRowOrder.InterleavedToHalves<float>(t.Span<float>(), r.Span<float>(), rows, rowLength, e.RopeHeadSize);
+                return r;
+            }
+            case DType.F16:
+            {
+                var r = Tensor.Zeros(DType.F16, e.Shape.Dims);
+                RopeRowOrder.InterleavedToHalves<Half>(t.Span<Half>(), r.Span<Half>(), rows, rowLength, e.RopeHeadSize);
+                return r;
+            }
+            case DType.BF16:
+            {
+                var r = Tensor.Zeros(DType.BF16, e.Shape.Dims);
+                RopeRowOrder.InterleavedToHalves<ushort>(t.Span<ushort>(), r.Span<ushort>(), rows, rowLength, e.RopeHeadSize);
+                return r;
+            }
+            default:
+                throw new InvalidOperationException($"unexpected dtype {t.DType}");
+        }
+    }
+
+    private Entry Find(string name) =>
+        _entries.TryGetValue(name, out Entry? e) ? e
+        : throw new ModelFormatException(FilePath, name, "no tensor of that name in the GGUF file");
+
+    public string Describe() => $"GGUF {FilePath} ({_names.Length} tensors, llama)";
+
+    public override string ToString() => Describe();
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,165 @@
+using Vivace.Tensors;
+
+namespace Vivace.Formats.Gguf;
+
+/// <summary>The tensor type <see cref="GgufExport"/> stores 2-D weights in.</summary>
+public enum GgufTarget
+{
+    F32,
+    F16,
+    Q8_0,
+    Q4_0,
+}
+
+/// <summary>What <see cref="GgufExport.Write"/> wrote.</summary>
+/// <param name="FileType">The <c>general.file_type</c> written (llama_ftype: 0 all F32, 1 mostly F16, 7 mostly Q8_0, 2 mostly Q4_0).</param>
+/// <param name="Tensors">GGUF tensor name → the ggml type it was stored as.</param>
+/// <param name="Notes">Tensors stored in another type than the target, and source tensors left out, with the reason.</param>
+public sealed record GgufExportSummary(string Path, GgufTarget Target, uint FileType,
+    IReadOnlyDictionary<string, GgmlType> Tensors, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Writes an HF-named Llama (any <see cref="IWeightSource"/>) as a llama.cpp "llama"-architecture GGUF file: the
+/// <c>general.*</c> and <c>llama.*</c> keys llama.cpp's loader reads (with the GGUF types it insists on: counts u32,
+/// epsilon and rope base f32), the caller's extra keys (the tokenizer's <c>tokenizer.ggml.*</c>), norms in F32 and
+/// matrices in the target type, with q/k rows reordered to llama.cpp's interleaved RoPE pairs as its converter does.
+/// </summary>
+public static class GgufExport
+{
+    public static GgufExportSummary Write(string path, IWeightSource source, LlamaGgufConfig config, GgufTarget target,
+        IEnumerable<KeyValuePair<string, object>>? extraMetadata = null, string name = "vivace")
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(config);
+        Validate(config);
+        var writer = new GgufWriter();
+        uint fileType = target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.Q8_0 => 7u, _ => 2u };
+        AddMetadata(writer, config, name, fileType);
+        foreach (var (key, value) in extraMetadata ?? []) writer.AddMetadata(key, value);
+
+        var tensors = new Dictionary<string, GgmlType>(StringComparer.Ordinal);
+        var notes = new List<string>();
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string hf in HfNames(config))
+        {
+            bool optional = hf.EndsWith(".bias", StringComparison.Ordinal);
+            if (!source.Contains(hf))
+            {
+                if (optional) continue;
+                throw new ModelFormatException(null, hf, $"the weights ({source.Describe()}) lack this tensor, which a llama GGUF needs");
+            }
+            string gguf = GgufLlamaNames.ToGguf(hf)!;
+            WeightInfo info = source.GetInfo(hf);
+            GgmlType type = Choose(info.Shape, target, out string? note);
+            if (note != null) notes.Add($"{gguf}: {note}");
+            int ropeHead = GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
+            writer.AddTensor(gguf, type, info.Shape.Dims, () => Encode(source, hf, type, ropeHead));
+            tensors[gguf] = type;
+            written.Add(hf);
+        }
+        foreach (string n in source.Names.Where(n => !written.Contains(n)).Order(StringComparer.Ordinal))
+            notes.Add($"{n}: not written ({(config.Tied && n == "lm_head.weight" ? "tied to the token embedding" : "no llama GGUF equivalent")})");
+        writer.Write(path);
+        return new GgufExportSummary(Path.GetFullPath(path), target, fileType, tensors, notes);
+    }
+
+    private static void Validate(LlamaGgufConfig c)
+    {
+        if (c.Heads <= 0 || c.KvHeads <= 0 || c.Heads % c.KvHeads != 0)
+            throw new ArgumentException($"{c.KvHeads} kv heads do not divide {c.Heads} heads", nameof(c));
+        if (c.HeadDim <= 0 || c.HeadDim % 2 != 0) throw new ArgumentException($"head_dim {c.HeadDim} must be even (RoPE pairs)", nameof(c));
+    }
+
+    /// <summary>The HF names a llama GGUF holds, in the order llama.cpp's converter writes them (biases optional).</summary>
+    private static IEnumerable<string> HfNames(LlamaGgufConfig c)
+    {
+        yield return "model.embed_tokens.weight";
+        for (int l = 0; l < c.Layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            foreach (string s in (string[])["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+                "self_attn.v_proj.weight", "self_attn.o_proj.weight", "self_attn.q_proj.bias", "self_attn.k_proj.bias",
+                "self_attn.v_proj.bias", "self_attn.o_proj.bias", "post_attention_layernorm.weight", "mlp.gate_proj.weight",
+                "mlp.up_proj.weight", "mlp.down_proj.weight", "mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"])
+                yield return p + s;
+        }
+        yield return "model.norm.weight";
+        if (!c.Tied) yield return "lm_head.weight";
+    }
+
+    /// <summary>Vectors stay F32 (as llama.cpp keeps norms); matrices take the target. ggml block formats need rows of
+    /// whole blocks, so a matrix whose rows are not falls back to F16 (the closest float type), and a note says so.</summary>
+    private static GgmlType Choose(Shape shape, GgufTarget target, out string? note)
+    {
+        note = null;
+        if (shape.Rank != 2) return GgmlType.F32;
+        GgmlType wanted = target switch
+        {
+            GgufTarget.F32 => GgmlType.F32,
+            GgufTarget.F16 => GgmlType.F16,
+            GgufTarget.Q8_0 => GgmlType.Q8_0,
+            _ => GgmlType.Q4_0,
+        };
+        if (wanted.BlockFormat() is not null && shape[1] % BlockQuantization.BlockSize != 0)
+        {
+            note = $"stored as F16, not {wanted}: its rows of {shape[1]} are not a multiple of {BlockQuantization.BlockSize}";
+            return GgmlType.F16;
+        }
+        return wanted;
+    }
+
+    /// <summary>Reads one tensor from the source and encodes it, q/k rows reordered HF → interleaved.</summary>
+    private static byte[] Encode(IWeightSource source, string hf, GgmlType type, int ropeHead)
+    {
+        if (type.BlockFormat() is BlockFormat format)
+        {
+            // Blocks the source already holds in this format are copied, not dequantized and quantized again.
+            QuantizedMatrix m = source.GetQuantized(hf) is { } q && q.Format == format ? q : QuantizedMatrix.Quantize(source.Get(hf), format);
+            if (ropeHead == 0) return m.Data;
+            var rows = new byte[m.Data.Length];
+            RopeRowOrder.HalvesToInterleaved<byte>(m.Data, rows, m.Rows, m.RowBytes, ropeHead);
+            return rows;
+        }
+        Tensor t = source.Get(hf).ToF32();
+        float[] values = t.AsSpan().ToArray();
+        if (ropeHead != 0)
+        {
+            var permuted = new float[values.Length];
+            RopeRowOrder.HalvesToInterleaved<float>(values, permuted, t.Shape[0], (int)(t.ElementCount / t.Shape[0]), ropeHead);
+            values = permuted;
+        }
+        if (type == GgmlType.F32) return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        var bytes = new byte[values.Length * 2];
+        for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(i * 2), (Half)values[i]);
+        return bytes;
+    }
+
+    private static void AddMetadata(GgufWriter w, LlamaGgufConfig c, string name, uint fileType)
+    {
+        w.AddMetadata("general.architecture", "llama");
+        w.AddMetadata("general.name", name);
+        w.AddMetadata("general.file_type", fileType);
+        if (fileType is 2 or 7) w.AddMetadata("general.quantization_version", 2u); // ggml's GGML_QNT_VERSION
+        w.AddMetadata("llama.context_length", (uint)c.MaxPositions);
+        w.AddMetadata("llama.embedding_length", (uint)c.Hidden);
+        w.AddMetadata("llama.block_count", (uint)c.Layers);
+        w.AddMetadata("llama.feed_forward_length", (uint)c.Intermediate);
+        w.AddMetadata("llama.rope.dimension_count", (uint)c.HeadDim);
+        w.AddMetadata("llama.attention.head_count", (uint)c.Heads);
+        w.AddMetadata("llama.attention.head_count_kv", (uint)c.KvHeads);
+        w.AddMetadata("llama.attention.layer_norm_rms_epsilon", c.RmsEps);
+        w.AddMetadata("llama.rope.freq_base", c.RopeTheta);
+        w.AddMetadata("llama.vocab_size", (uint)c.Vocab);
+        if (c.HeadDim * c.Heads != c.Hidden)
+        {
+            // llama.cpp assumes head_dim = embedding_length / head_count unless these say otherwise.
+            w.AddMetadata("llama.attention.key_length", (uint)c.HeadDim);
+            w.AddMetadata("llama.attention.value_length", (uint)c.HeadDim);
+        }
+        if (c.RopeLinearFactor is double f)
+        {
+            w.AddMetadata("llama.rope.scaling.type", "linear");
+            w.AddMetadata("llama.rope.scaling.factor", (float)f);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+
+namespace Vivace.Formats.Gguf;
+
+/// <summary>
+/// The hyperparameters a llama-architecture GGUF carries in its <c>llama.*</c> keys, in HF terms. Read from a GGUF
+/// file (<see cref="Read"/>), from an HF config (<see cref="FromHf"/>), and turned into either (<see cref="ToHfConfig"/>,
+/// <see cref="GgufExport"/>).
+/// </summary>
+/// <param name="RopeLinearFactor">Linear RoPE scaling (positions divided by the factor), or null for none.</param>
+public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int HeadDim,
+    float RmsEps, float RopeTheta, int MaxPositions, int Vocab, bool Tied, double? RopeLinearFactor = null)
+{
+    /// <summary>Reads the <c>llama.*</c> keys; <see cref="Vocab"/> is <c>llama.vocab_size</c> (0 when absent) and
+    /// <see cref="Tied"/> false, for the caller to settle from the tensors.</summary>
+    public static LlamaGgufConfig Read(GgufFile f)
+    {
+        int Int(string key, int? fallback = null)
+        {
+            long? v = f.GetInteger(key);
+            if (v is null)
+                return fallback ?? throw new ModelFormatException(f.FilePath, key, "required key is missing");
+            if (v is <= 0 or > int.MaxValue) throw new ModelFormatException(f.FilePath, key, $"{v} is out of range");
+            return (int)v;
+        }
+        int hidden = Int("llama.embedding_length"), heads = Int("llama.attention.head_count");
+        int kvHeads = Int("llama.attention.head_count_kv", heads);
+        if (hidden % heads != 0 && f.GetInteger("llama.attention.key_length") is null)
+            throw new ModelFormatException(f.FilePath, "llama.attention.head_count", $"{heads} does not divide embedding_length {hidden}");
+        int headDim = Int("llama.attention.key_length", hidden / heads);
+        if (Int("llama.attention.value_length", headDim) != headDim)
+            throw new ModelFormatException(f.FilePath, "llama.attention.value_length", "differs from key_length; HF Llama has one head_dim");
+        if (headDim % 2 != 0) throw new ModelFormatException(f.FilePath, "llama.attention.key_length", $"head size {headDim} is odd; RoPE needs pairs");
+        if (heads % kvHeads != 0)
+            throw new ModelFormatException(f.FilePath, "llama.attention.head_count_kv", $"{kvHeads} does not divide head_count {heads}");
+        if (Int("llama.rope.dimension_count", headDim) != headDim)
+            throw new ModelFormatException(f.FilePath, "llama.rope.dimension_count", $"rotating {f.GetInteger("llama.rope.dimension_count")} of {headDim} head dims is not supported");
+        double? factor = null;
+        string scaling = f.GetString("llama.rope.scaling.type") ?? "none";
+        switch (scaling)
+        {
+            case "none":
+                break;
+            case "linear":
+                double fac = f.GetFloat("llama.rope.scaling.factor")
+                    ?? throw new ModelFormatException(f.FilePath, "llama.rope.scaling.factor", "required for linear RoPE scaling");
+                if (!(fac > 0)) throw new ModelFormatException(f.FilePath, "llama.rope.scaling.factor", $"must be positive, got {fac}");
+                factor = fac == 1 ? null : fac;
+                break;
+            default:
+                throw new ModelFormatException(f.FilePath, "llama.rope.scaling.type", $"'{scaling}' RoPE scaling is not supported (none and linear are)");
+        }
+        double eps = f.GetFloat("llama.attention.layer_norm_rms_epsilon")
+            ?? throw new ModelFormatException(f.FilePath, "llama.attention.layer_norm_rms_epsilon", "required key is missing");
+        double theta = f.GetFloat("llama.rope.freq_base") ?? 10000.0;
+        long? vocab = f.GetInteger("llama.vocab_size");
+        return new LlamaGgufConfig(hidden, Int("llama.feed_forward_length"), Int("llama.block_count"), heads, kvHeads, headDim,
+            (float)eps, (float)theta, Int("llama.context_length"), vocab is > 0 and <= int.MaxValue ? (int)vocab : 0, false, factor);
+    }
+
+    /// <summary>From an HF Llama config.json (rope_theta at the top or under rope_parameters; linear scaling only).</summary>
+    public static LlamaGgufConfig FromHf(HfConfig c)
+    {
+        int hidden = c.GetInt("hidden_size"), heads = c.GetInt("num_attention_heads");
+        string prefix = c.Has("rope_scaling.factor") || c.Has("rope_scaling.type") || c.Has("rope_scaling.rope_type") ? "rope_scaling." : "rope_parameters.";
+        string ropeType = c.GetString(prefix + "rope_type") ?? c.GetString(prefix + "type") ?? "default";
+        double? factor = ropeType switch
+        {
+            "default" => null,
+            "linear" => c.GetFloat(prefix + "factor"),
+            _ => throw new ModelFormatException(c.Source, prefix + "rope_type", $"'{ropeType}' RoPE scaling has no llama GGUF equivalent here (default and linear do)"),
+        };
+        return new LlamaGgufConfig(hidden, c.GetInt("intermediate_size"), c.GetInt("num_hidden_layers"), heads,
+            c.GetInt("num_key_value_heads", heads), c.GetInt("head_dim", hidden / heads), c.GetFloat("rms_norm_eps", 1e-6f),
+            c.TryGetFloat("rope_parameters.rope_theta") ?? c.GetFloat("rope_theta", 10000f),
+            c.GetInt("max_position_embeddings", 2048), c.GetInt("vocab_size"), c.GetBool("tie_word_embeddings", false), factor);
+    }
+
+    /// <summary>The HF Llama config.json these values correspond to; <paramref name="file"/> supplies the source name
+    /// and the tokenizer's special token ids when it has them.</summary>
+    public HfConfig ToHfConfig(GgufFile file, int vocab, bool tied, bool attentionBias = false, bool mlpBias = false)
+    {
+        var values = new Dictionary<string, object?>
+        {
+            ["model_type"] = "llama",
+            ["architectures"] = new[] { "LlamaForCausalLM" },
+            ["hidden_size"] = Hidden,
+            ["intermediate_size"] = Intermediate,
+            ["num_hidden_layers"] = Layers,
+            ["num_attention_heads"] = Heads,
+            ["num_key_value_heads"] = KvHeads,
+            ["head_dim"] = HeadDim,
+            ["vocab_size"] = vocab,
+            ["max_position_embeddings"] = MaxPositions,
+            // The float keys are f32 in GGUF; going through the shortest decimal keeps 1e-5 as 1e-5, not 9.99999974e-06.
+            ["rms_norm_eps"] = double.Parse(RmsEps.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+            ["rope_theta"] = double.Parse(RopeTheta.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+            ["hidden_act"] = "silu",
+            ["tie_word_embeddings"] = tied,
+            ["attention_bias"] = attentionBias,
+            ["mlp_bias"] = mlpBias,
+        };
+        if (RopeLinearFactor is double f) values["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "linear", ["factor"] = f };
+        if (file.GetInteger("tokenizer.ggml.bos_token_id") is long bos) values["bos_token_id"] = bos;
+        if (file.GetInteger("tokenizer.ggml.eos_token_id") is long eos) values["eos_token_id"] = eos;
+        return HfConfig.FromValues(values, file.FilePath);
+    }
+}
