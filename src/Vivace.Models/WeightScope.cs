@@ -39,12 +39,29 @@ public sealed class WeightScope
         return t;
     }
 
-    /// <summary>A linear layer <c>name.weight [out, in]</c> + <c>name.bias [out]</c>, prepared for the backend.</summary>
+    /// <summary>
+    /// A weight as the file's ggml blocks when it stores it block-quantized (GGUF Q8_0/Q4_0), shape-checked; null when
+    /// it is stored otherwise (then <see cref="Get"/> it).
+    /// </summary>
+    public QuantizedMatrix? GetQuantized(string name, int rows, int columns)
+    {
+        string full = _prefix + name;
+        if (_source.GetQuantized(full) is not { } q) return null;
+        if (q.Rows != rows || q.Columns != columns)
+            throw new ModelFormatException(_source.Describe(), full, $"has shape [{q.Rows}, {q.Columns}], expected [{rows}, {columns}] from the config");
+        return q;
+    }
+
+    /// <summary>
+    /// A linear layer <c>name.weight [out, in]</c> + <c>name.bias [out]</c>, prepared for the backend; a block-quantized
+    /// weight stays in its blocks.
+    /// </summary>
     public ILinearWeight Linear(string name, int inFeatures, int outFeatures, bool bias = true)
     {
         WeightScope s = Sub(name);
-        Tensor w = s.Get("weight", outFeatures, inFeatures);
         Tensor? b = bias ? s.Get("bias", outFeatures) : null;
+        if (s.GetQuantized("weight", outFeatures, inFeatures) is { } quantized) return Ops.PrepareLinear(quantized, b);
+        Tensor w = s.Get("weight", outFeatures, inFeatures);
         return Ops.PrepareLinear(w, b);
     }
 
@@ -59,19 +76,35 @@ public sealed class WeightScope
     public ILinearWeight FusedLinear((string Name, int OutFeatures)[] parts, int inFeatures, bool bias)
     {
         int outTotal = parts.Sum(p => p.OutFeatures);
-        var weight = new float[(long)outTotal * inFeatures];
+        string fused = NameOf("{" + string.Join(",", parts.Select(p => p.Name)) + "}");
         float[]? biases = bias ? new float[outTotal] : null;
+        if (biases != null)
+        {
+            int at = 0;
+            foreach ((string name, int outFeatures) in parts)
+            {
+                Sub(name).Get("bias", outFeatures).AsSpan().CopyTo(biases.AsSpan(at));
+                at += outFeatures;
+            }
+        }
+        Tensor? fusedBias = biases is null ? null : Tensor.FromArray(biases, outTotal).WithName(fused + ".bias");
+        // Block-quantized parts of one format stack row-wise as they are (rows are independent); a mix goes through f32.
+        var quantized = parts.Select(p => Sub(p.Name).GetQuantized("weight", p.OutFeatures, inFeatures)).ToArray();
+        if (quantized.All(q => q != null) && quantized.Select(q => q!.Format).Distinct().Count() == 1)
+            return Ops.PrepareLinear(QuantizedMatrix.ConcatRows(quantized!, fused + ".weight"), fusedBias);
+        return FusedLinearF32(parts, inFeatures, outTotal, fused, fusedBias);
+    }
+
+    private ILinearWeight FusedLinearF32((string Name, int OutFeatures)[] parts, int inFeatures, int outTotal, string fused, Tensor? fusedBias)
+    {
+        var weight = new float[(long)outTotal * inFeatures];
         int row = 0;
         foreach ((string name, int outFeatures) in parts)
         {
-            WeightScope s = Sub(name);
-            s.Get("weight", outFeatures, inFeatures).AsSpan().CopyTo(weight.AsSpan((int)((long)row * inFeatures)));
-            if (biases != null) s.Get("bias", outFeatures).AsSpan().CopyTo(biases.AsSpan(row));
+            Sub(name).Get("weight", outFeatures, inFeatures).AsSpan().CopyTo(weight.AsSpan((int)((long)row * inFeatures)));
             row += outFeatures;
         }
-        string fused = NameOf("{" + string.Join(",", parts.Select(p => p.Name)) + "}");
-        return Ops.PrepareLinear(Tensor.FromArray(weight, outTotal, inFeatures).WithName(fused + ".weight"),
-            biases is null ? null : Tensor.FromArray(biases, outTotal).WithName(fused + ".bias"));
+        return Ops.PrepareLinear(Tensor.FromArray(weight, outTotal, inFeatures).WithName(fused + ".weight"), fusedBias);
     }
 
     /// <summary>A LayerNorm's <c>weight</c> and <c>bias</c>.</summary>

@@ -72,9 +72,13 @@ public sealed class LlamaModel : ICausalLM
         bool hasHead = root.Contains("lm_head.weight");
         if (!config.TieWordEmbeddings && !hasHead)
             throw new ModelFormatException("model.safetensors", root.NameOf("lm_head.weight"), "weight is missing and tie_word_embeddings is false");
+        // A tied head over a block-quantized embedding (GGUF) multiplies with the blocks, as llama.cpp does: the lookup
+        // table above is their f32 expansion, read one row per token.
         _lmHead = hasHead && !config.TieWordEmbeddings
             ? root.Linear("lm_head", h, config.VocabSize, bias: false)
-            : _ops.PrepareLinear(_embedTokens.WithName(model.NameOf("embed_tokens.weight")), null);
+            : model.Sub("embed_tokens").GetQuantized("weight", config.VocabSize, h) is { } quantizedTable
+                ? _ops.PrepareLinear(quantizedTable, null)
+                : _ops.PrepareLinear(_embedTokens.WithName(model.NameOf("embed_tokens.weight")), null);
         if (config.EmbeddingScale != 1f)
         {
             // Gemma scales embeddings on lookup only; the tied head above keeps the unscaled table.
