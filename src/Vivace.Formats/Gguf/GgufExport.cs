@@ -32,6 +32,9 @@ public static class GgufExport
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(config);
         Validate(config);
+        if (source.Contains("model.embed_tokens.weight") && source.GetInfo("model.embed_tokens.weight").Shape is var embed
+            && (embed.Rank != 2 || embed[0] != config.Vocab || embed[1] != config.Hidden))
+            throw new ArgumentException($"model.embed_tokens.weight is {embed}, the config says [{config.Vocab}, {config.Hidden}]", nameof(config));
         var writer = new GgufWriter();
         uint fileType = target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.Q8_0 => 7u, _ => 2u };
         AddMetadata(writer, config, name, fileType);

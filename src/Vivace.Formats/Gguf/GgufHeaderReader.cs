@@ -90,7 +90,7 @@ internal static class GgufHeaderReader
         {
             long bytes = checked(dims[0] / block * type.TypeSize());
             for (int d = 1; d < dims.Length; d++) bytes = checked(bytes * dims[d]);
-            long elements = 1;
+            long elements = 1; // GgufTensorInfo.ElementCount must not overflow either (a Q type's bytes grow slower)
             foreach (long d in dims) elements = checked(elements * d);
             return bytes;
         }

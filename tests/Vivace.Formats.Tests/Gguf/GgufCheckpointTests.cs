@@ -157,6 +157,35 @@ public class GgufCheckpointTests
         Assert.Equal("model.layers.1.mlp.up_proj.weight", e.Field);
     }
 
+    [Theory]
+    [InlineData("llama.rope.scaling.type", "yarn")]
+    [InlineData("llama.rope.dimension_count", 8u)]
+    [InlineData("llama.embedding_length", null)]
+    [InlineData("llama.attention.head_count_kv", 3u)]
+    [InlineData("rope_freqs.weight", null)]
+    [InlineData("blk.0.attn_qkv.weight", null)]
+    public void UnsupportedLlamaFilesAreRefusedByName(string what, object? value)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("u.gguf");
+        var meta = new Dictionary<string, object?>
+        {
+            ["general.architecture"] = "llama", ["llama.embedding_length"] = 64u, ["llama.feed_forward_length"] = 96u,
+            ["llama.block_count"] = 1u, ["llama.attention.head_count"] = 4u, ["llama.attention.layer_norm_rms_epsilon"] = 1e-5f,
+            ["llama.context_length"] = 32u,
+        };
+        if (what.StartsWith("llama.", StringComparison.Ordinal)) meta[what] = value;
+        var w = new GgufWriter();
+        foreach (var (k, v) in meta)
+            if (v != null) w.AddMetadata(k, v);
+        w.AddTensor("token_embd.weight", Tensor.Zeros(10, 64));
+        if (!what.StartsWith("llama.", StringComparison.Ordinal)) w.AddTensor(what, Tensor.Zeros(64));
+        w.Write(path);
+        var e = Assert.Throws<ModelFormatException>(() => GgufCheckpoint.Open(path));
+        Assert.Equal(what, e.Field);
+        Assert.Equal(Path.GetFullPath(path), e.FilePath);
+    }
+
     [Fact]
     public void NonLlamaArchitecturesAreRefused()
     {
