@@ -19,6 +19,7 @@ public static class CliApp
             ForwardCommand.Create(),
             GenerateCommand.Create(),
             TokenizeCommand.Create(),
+            QuantizeCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

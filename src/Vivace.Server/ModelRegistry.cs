@@ -40,9 +40,9 @@ public sealed record ModelSource(string Id, Func<SentenceEmbedder> Load)
     /// CpuOps for <c>--quantize</c>).</remarks>
     public static ModelSource FromId(string idOrDirectory, ITensorOps? ops = null)
     {
-        if (!ModelResolver.IsDirectory(idOrDirectory)) return new(idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory, ops));
+        if (!ModelResolver.IsLocalPath(idOrDirectory)) return new(idOrDirectory, () => SentenceEmbedder.Load(idOrDirectory, ops));
         string directory = Path.GetFullPath(idOrDirectory);
-        string id = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+        string id = File.Exists(directory) ? Path.GetFileNameWithoutExtension(directory) : Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
         return CausalLMLoader.IsDecoder(directory)
             ? new(id, () => TextGenerator.Load(directory, ops ?? CpuOps.Default, id)) { Directory = directory }
             : new(id, () => SentenceEmbedder.Load(idOrDirectory, ops));
@@ -289,6 +289,7 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>Bytes of the weight files in a model directory (what loading maps into memory).</summary>
     private static long WeightBytes(string directory)
     {
+        if (File.Exists(directory)) return Length(new FileInfo(directory)); // a single-file checkpoint (GGUF, llama2.c)
         if (!Directory.Exists(directory)) return 0;
         return Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".onnx", StringComparison.Ordinal)

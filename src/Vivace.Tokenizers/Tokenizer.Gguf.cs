@@ -5,6 +5,7 @@ using Vivace.Tokenizers.Models;
 using Vivace.Tokenizers.Normalizers;
 using Vivace.Tokenizers.PreTokenizers;
 using Vivace.Tokenizers.Processors;
+using Vivace.Tokenizers.SentencePiece;
 using Vivace.Tokenizers.Unicode;
 
 namespace Vivace.Tokenizers;
@@ -143,8 +144,24 @@ public sealed partial class Tokenizer
         var model = new SentencePieceBpe(vocab, mergeScores, unk);
 
         bool addSpacePrefix = gguf.GetBool("tokenizer.ggml.add_space_prefix") ?? true;
+        var pieces = new SentencePieceEntry[tokens.Length];
+        for (int id = 0; id < tokens.Length; id++)
+            pieces[id] = new SentencePieceEntry(tokens[id], scores[id], TypeOf(types, id) switch
+            {
+                GgufUnknown => SentencePieceType.Unknown,
+                GgufControl => SentencePieceType.Control,
+                GgufUserDefined => SentencePieceType.UserDefined,
+                GgufUnused => SentencePieceType.Unused,
+                GgufByte => SentencePieceType.Byte,
+                _ => SentencePieceType.Normal,
+            });
+        int Id(string key) => gguf.GetInt(key) is long v && v >= 0 && v < tokens.Length ? (int)v : -1;
         return new Tokenizer(null, new SpmSpacePreTokenizer(addSpacePrefix), model, GgufTemplate(gguf, tokens, addBosByDefault: true),
-            new SentencePieceDecoder(addSpacePrefix), new AddedVocabulary(specials, null), truncation: null, padding: null);
+            new SentencePieceDecoder(addSpacePrefix), new AddedVocabulary(specials, null), truncation: null, padding: null)
+        {
+            _sentencePieces = new SentencePieceVocabulary(pieces, unk, Id("tokenizer.ggml.bos_token_id"), Id("tokenizer.ggml.eos_token_id"),
+                addSpacePrefix, gguf.GetBool("tokenizer.ggml.add_bos_token") ?? true, gguf.GetBool("tokenizer.ggml.add_eos_token") ?? false),
+        };
     }
 
     private static Tokenizer GgufBert(GgufMetadata gguf, string[] tokens, int[]? types)

@@ -56,7 +56,7 @@ public sealed partial class Tokenizer
             typed.Add(e);
         }
         // run.c's encode(text, bos=1, eos=0): a " " prefix, BOS before the text, no EOS.
-        return SentencePieceBpeTokenizer(typed, Llama2cUnk, Llama2cBos, addDummyPrefix: true);
+        return SentencePieceBpeTokenizer(typed, Llama2cUnk, Llama2cBos, addDummyPrefix: true, eosId: Llama2cEos);
     }
 
     private static bool IsBytePiece(string piece) =>

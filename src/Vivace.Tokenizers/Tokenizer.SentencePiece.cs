@@ -28,7 +28,7 @@ public sealed partial class Tokenizer
             throw new UnsupportedComponentException("SentencePiece normalizer",
                 spm.NormalizerName + (spm.HasPrecompiledCharsmap ? " (precompiled_charsmap)" : "") + (spm.EscapeWhitespaces ? "" : " (no escape_whitespaces)"));
         return SentencePieceBpeTokenizer(spm.Pieces, spm.UnkId, spm.BosId, spm.AddDummyPrefix,
-            spm.RemoveExtraWhitespaces ? ExtraWhitespaceRemover : null);
+            spm.RemoveExtraWhitespaces ? ExtraWhitespaceRemover : null, spm.EosId);
     }
 
     /// <summary>
@@ -47,7 +47,7 @@ public sealed partial class Tokenizer
     /// user-defined ones plain added tokens; only normal and user-defined pieces rank merges (as SentencePiece).
     /// </summary>
     private static Tokenizer SentencePieceBpeTokenizer(IReadOnlyList<SentencePieceEntry> pieces, int unkId, int bosId, bool addDummyPrefix,
-        INormalizer? normalizer = null)
+        INormalizer? normalizer = null, int eosId = -1)
     {
         var entries = new List<KeyValuePair<string, int>>(pieces.Count);
         var specials = new List<AddedToken>();
@@ -70,6 +70,9 @@ public sealed partial class Tokenizer
                 [bos, new TemplateProcessing.TemplatePiece(0, 0, [], []), bos, new TemplateProcessing.TemplatePiece(1, 1, [], [])]);
         }
         return new Tokenizer(normalizer, new SpmSpacePreTokenizer(addDummyPrefix), model, post,
-            new SentencePieceDecoder(stripLeadingSpace: addDummyPrefix), new AddedVocabulary(specials, null), truncation: null, padding: null);
+            new SentencePieceDecoder(stripLeadingSpace: addDummyPrefix), new AddedVocabulary(specials, null), truncation: null, padding: null)
+        {
+            _sentencePieces = new SentencePieceVocabulary(pieces, unkId, bosId, eosId, addDummyPrefix, RemovesExtraWhitespace: normalizer != null),
+        };
     }
 }

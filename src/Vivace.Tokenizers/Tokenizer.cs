@@ -21,6 +21,8 @@ public sealed partial class Tokenizer
     private readonly IDecoder? _decoder;
     private readonly AddedVocabulary _added;
     private readonly bool _byteLevel;
+    /// <summary>The SentencePiece vocabulary this tokenizer was built from, for <see cref="ToGgufMetadata"/>; null otherwise.</summary>
+    private SentencePieceVocabulary? _sentencePieces;
 
     /// <summary>Inputs per batch from which <see cref="EncodeBatch"/> spreads the work across cores.</summary>
     private const int ParallelBatchThreshold = 8;
@@ -55,7 +57,7 @@ public sealed partial class Tokenizer
     public IReadOnlyList<AddedToken> AddedTokens => _added.Tokens;
 
     private Tokenizer With(TruncationOptions? truncation, PaddingOptions? padding) =>
-        new(_normalizer, _preTokenizer, _model, _postProcessor, _decoder, _added, truncation, padding);
+        new(_normalizer, _preTokenizer, _model, _postProcessor, _decoder, _added, truncation, padding) { _sentencePieces = _sentencePieces };
 
     public Tokenizer WithTruncation(int maxLength, TruncationStrategy strategy = TruncationStrategy.LongestFirst,
         TruncationDirection direction = TruncationDirection.Right, int stride = 0)

@@ -31,7 +31,8 @@ public sealed class TextGenerator
 
     /// <summary>
     /// Loads a decoder: an HF checkpoint directory (config.json, safetensors, tokenizer.json, generation_config.json), a
-    /// fused GPT-2 ONNX export beside its config.json and tokenizer.json, or a llama2.c checkpoint with its tokenizer.bin.
+    /// fused GPT-2 ONNX export beside its config.json and tokenizer.json, a llama2.c checkpoint with its tokenizer.bin, or a
+    /// llama.cpp GGUF file (weights and tokenizer).
     /// </summary>
     public static TextGenerator Load(string path, ITensorOps ops, string? modelId = null)
     {
@@ -45,8 +46,25 @@ public sealed class TextGenerator
             return new TextGenerator(modelId, model, Tokenizer.FromLlama2c(tokenizer, model.VocabSize),
                 new GenerationDefaults { EosTokenIds = [1, 2], BosTokenId = 1, PadTokenId = 0 });
         }
+        if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Gguf)
+            return LoadGgufTokenizer(GgufLoader.FindFile(path), modelId, model);
         string directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
         return new TextGenerator(modelId, model, Tokenizer.FromDirectory(directory), GenerationDefaults.Load(directory));
+    }
+
+    /// <summary>A GGUF model's tokenizer and end-of-text ids come from its own <c>tokenizer.ggml.*</c> keys.</summary>
+    private static TextGenerator LoadGgufTokenizer(string file, string modelId, ICausalLM model)
+    {
+        Tokenizers.Gguf.GgufMetadata metadata = Tokenizers.Gguf.GgufMetadata.Read(file);
+        Tokenizer tokenizer = Tokenizer.FromGguf(metadata);
+        int? Id(string key) => metadata.GetInt(key) is long v && v >= 0 && v < model.VocabSize ? (int)v : null;
+        int? eos = Id("tokenizer.ggml.eos_token_id");
+        return new TextGenerator(modelId, model, tokenizer, new GenerationDefaults
+        {
+            EosTokenIds = eos is int e ? [e] : [],
+            BosTokenId = Id("tokenizer.ggml.bos_token_id"),
+            PadTokenId = Id("tokenizer.ggml.padding_token_id") ?? eos,
+        });
     }
 
     public string ModelId { get; }

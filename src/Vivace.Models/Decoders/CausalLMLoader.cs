@@ -9,7 +9,8 @@ public static class CausalLMLoader
     /// <summary>
     /// An HF checkpoint directory (config.json + safetensors: GPT-2 or a Llama-family model by <c>model_type</c>); a GPT-2
     /// ONNX export fused by ONNX Runtime (a directory with config.json and one .onnx file, no safetensors); or a llama2.c
-    /// checkpoint (a <c>.bin</c> file, or a directory holding one beside its tokenizer).
+    /// checkpoint (a <c>.bin</c> file, or a directory holding one beside its tokenizer); or a llama.cpp GGUF model (a
+    /// <c>.gguf</c> file, or a directory holding one and no config.json).
     /// </summary>
     public static ICausalLM Load(string path, ITensorOps ops)
     {
@@ -17,6 +18,8 @@ public static class CausalLMLoader
         {
             case CheckpointKind.Llama2c:
                 return Llama2cLoader.LoadLlama2c(path, ops);
+            case CheckpointKind.Gguf:
+                return GgufLoader.Load(path, ops);
             case CheckpointKind.FusedOnnxGpt2:
                 return OnnxGpt2Loader.Load(Directory.GetFiles(path, "*.onnx").Single(), ops);
             default:
@@ -26,18 +29,22 @@ public static class CausalLMLoader
         }
     }
 
-    public enum CheckpointKind { HuggingFace, FusedOnnxGpt2, Llama2c }
+    public enum CheckpointKind { HuggingFace, FusedOnnxGpt2, Llama2c, Gguf }
 
     /// <summary>What kind of decoder checkpoint <paramref name="path"/> holds (HuggingFace when unsure: its loader explains).</summary>
     public static CheckpointKind Kind(string path)
     {
-        if (File.Exists(path)) return path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) ? CheckpointKind.Llama2c : CheckpointKind.HuggingFace;
+        if (File.Exists(path))
+            return path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) ? CheckpointKind.Llama2c
+                : path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? CheckpointKind.Gguf
+                : CheckpointKind.HuggingFace;
         if (!Directory.Exists(path)) return CheckpointKind.HuggingFace;
         bool config = File.Exists(Path.Combine(path, "config.json"));
         bool safetensors = Directory.EnumerateFiles(path, "*.safetensors").Any();
         if (config && !safetensors && Directory.GetFiles(path, "*.onnx").Length == 1 && ModelType(path) == "gpt2")
             return CheckpointKind.FusedOnnxGpt2;
         if (!config && Directory.EnumerateFiles(path, "*.bin").Any()) return CheckpointKind.Llama2c;
+        if (!config && Directory.EnumerateFiles(path, "*.gguf").Any()) return CheckpointKind.Gguf;
         return CheckpointKind.HuggingFace;
     }
 

@@ -1,0 +1,67 @@
+using Vivace.Formats;
+using Vivace.Formats.Gguf;
+using Vivace.Formats.Llama2c;
+using Vivace.Models.Decoders;
+using Vivace.Tokenizers;
+
+namespace Vivace.Engine;
+
+/// <summary>
+/// <c>vivace quantize</c>: writes a Llama-architecture model as a llama.cpp GGUF file (weights in F32, F16, Q8_0 or Q4_0,
+/// tokenizer included), which Vivace and llama.cpp both load. Sources: an HF checkpoint directory with
+/// <c>model_type</c> llama, a llama2.c checkpoint with its tokenizer.bin, or a GGUF file (re-quantized; blocks already
+/// in the target format are copied).
+/// </summary>
+public static class ModelQuantizer
+{
+    public static GgufExportSummary Quantize(string modelPath, string outputPath, GgufTarget target)
+    {
+        string path = Path.GetFullPath(modelPath);
+        if (Path.GetFullPath(outputPath) == path) throw new ArgumentException("the output would overwrite the model; choose another --out");
+        switch (CausalLMLoader.Kind(path))
+        {
+            case CausalLMLoader.CheckpointKind.Llama2c:
+            {
+                using Llama2cCheckpoint checkpoint = Llama2cCheckpoint.Open(Llama2cLoader.FindCheckpoint(path));
+                string tokenizerFile = Llama2cLoader.FindTokenizer(path)
+                    ?? throw new ModelFormatException(path, "no tokenizer.bin (or tok*.bin) beside the llama2.c checkpoint");
+                Tokenizer tokenizer = Tokenizer.FromLlama2c(tokenizerFile, checkpoint.Config.GetInt("vocab_size"));
+                return Write(checkpoint, checkpoint.Config, tokenizer.ToGgufMetadata(), outputPath, target, Path.GetFileNameWithoutExtension(path));
+            }
+            case CausalLMLoader.CheckpointKind.Gguf:
+            {
+                string file = GgufLoader.FindFile(path);
+                using GgufCheckpoint checkpoint = GgufCheckpoint.Open(file);
+                var tokenizerKeys = checkpoint.Metadata.Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal));
+                return Write(checkpoint, checkpoint.Config, tokenizerKeys, outputPath, target, Path.GetFileNameWithoutExtension(file));
+            }
+            case CausalLMLoader.CheckpointKind.HuggingFace:
+            {
+                if (!Directory.Exists(path)) throw new ModelFormatException(path, "not a model directory, llama2.c checkpoint or GGUF file");
+                HfConfig config = HfConfig.Load(Path.Combine(path, "config.json"));
+                string? type = config.GetString("model_type");
+                if (type != "llama")
+                    throw new ModelFormatException(config.Source, "model_type", $"'{type}' cannot be written as a llama GGUF yet (llama can)");
+                using IWeightSource weights = WeightSources.Open(path);
+                return Write(weights, config, HfTokenizerMetadata(path), outputPath, target, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
+            }
+            default:
+                throw new ModelFormatException(path, "a fused ONNX export cannot be written as GGUF");
+        }
+    }
+
+    private static GgufExportSummary Write(IWeightSource weights, HfConfig config, IEnumerable<KeyValuePair<string, object>> tokenizer,
+        string outputPath, GgufTarget target, string name) =>
+        GgufExport.Write(outputPath, weights, LlamaGgufConfig.FromHf(config), target, tokenizer, name);
+
+    /// <summary>
+    /// The tokenizer of an HF directory in GGUF keys: a SentencePiece tokenizer.model where there is one (Llama-2 style);
+    /// otherwise tokenizer.json, which must be a vocabulary <see cref="Tokenizer.ToGgufMetadata"/> can write.
+    /// </summary>
+    private static IReadOnlyDictionary<string, object> HfTokenizerMetadata(string directory)
+    {
+        string spm = Path.Combine(directory, "tokenizer.model");
+        Tokenizer tokenizer = File.Exists(spm) ? Tokenizer.FromSentencePieceModel(spm) : Tokenizer.FromDirectory(directory);
+        return tokenizer.ToGgufMetadata();
+    }
+}

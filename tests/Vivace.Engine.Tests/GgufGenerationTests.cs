@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Vivace.Cpu;
+using Vivace.Engine.Generation;
+using Vivace.Formats.Gguf;
+using Vivace.Tests;
+
+namespace Vivace.Engine.Tests;
+
+/// <summary>
+/// <see cref="ModelQuantizer"/> writes a real pretrained model (llama2.c's stories260K with its tokenizer) as GGUF, and
+/// <see cref="TextGenerator.Load"/> runs the file — weights and tokenizer from the GGUF alone.
+/// </summary>
+public class GgufGenerationTests
+{
+    private static (string Dir, string Expected) Stories()
+    {
+        string dir = SharedData.Require("data", "llama2c-stories260K");
+        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "expected_output.json")));
+        return (dir, expected.RootElement.GetProperty("expected_text").GetString()!);
+    }
+
+    private static string Generate(string file, int maxNewTokens)
+    {
+        TextGenerator generator = TextGenerator.Load(file, CpuOps.Default);
+        return generator.Generate(new GenerationRequest { Prompt = "", MaxNewTokens = maxNewTokens }).GeneratedText;
+    }
+
+    [SkippableFact]
+    public void F32GgufReproducesRunCText()
+    {
+        var (dir, expected) = Stories();
+        string file = Path.Combine(Directory.CreateTempSubdirectory("vivace-gguf-").FullName, "stories260K-f32.gguf");
+        try
+        {
+            GgufExportSummary summary = ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
+            Assert.All(summary.Tensors.Values, t => Assert.Equal(GgmlType.F32, t));
+            TextGenerator generator = TextGenerator.Load(file, CpuOps.Default);
+            Assert.Equal("stories260K-f32", generator.ModelId);
+            Assert.Equal([1], generator.Tokenizer.EncodeToIds(""));
+            Assert.Equal(expected, Generate(file, 200));
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(file)!, recursive: true); }
+    }
+
+    [SkippableTheory]
+    [InlineData(GgufTarget.Q8_0, GgmlType.Q8_0)]
+    [InlineData(GgufTarget.Q4_0, GgmlType.Q4_0)]
+    public void QuantizedGgufKeepsItsBlocksAndStillTellsTheStory(GgufTarget target, GgmlType type)
+    {
+        var (dir, _) = Stories();
+        string file = Path.Combine(Directory.CreateTempSubdirectory("vivace-gguf-").FullName, $"stories260K-{target}.gguf");
+        try
+        {
+            GgufExportSummary summary = ModelQuantizer.Quantize(dir, file, target);
+            // dim 64 rows quantize; the FFN down projection's rows of 172 are not whole blocks and fall back to F16.
+            Assert.Equal(type, summary.Tensors["blk.0.attn_q.weight"]);
+            Assert.Equal(GgmlType.F16, summary.Tensors["blk.0.ffn_down.weight"]);
+            Assert.Contains(summary.Notes, n => n.Contains("blk.0.ffn_down.weight"));
+            Assert.True(new FileInfo(file).Length < new FileInfo(Path.Combine(dir, "stories260K.bin")).Length / 2);
+            Assert.StartsWith("Once upon a time, there was a little girl named Lily.", Generate(file, 40));
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(file)!, recursive: true); }
+    }
+
+    [SkippableFact]
+    public void OverwritingTheSourceAndUnsupportedModelsAreClearErrors()
+    {
+        string golden = SharedData.Require("goldens", "gpt2-small");
+        var e = Assert.Throws<Vivace.Formats.ModelFormatException>(() => ModelQuantizer.Quantize(golden, Path.GetTempFileName(), GgufTarget.Q8_0));
+        Assert.Contains("gpt2", e.Message);
+        string bin = Path.Combine(SharedData.Require("data", "llama2c-stories260K"), "stories260K.bin");
+        Assert.Throws<ArgumentException>(() => ModelQuantizer.Quantize(bin, bin, GgufTarget.Q8_0));
+    }
+}
