@@ -88,6 +88,7 @@ public static class GenerateBenchmark
             report.AppendLine(row);
             summary.Add($"decode batch {batch}: {batch / (step / 1e3):F1} tok/s, step {step:F1} ms vs floor {floorMs:F1} ms ({floorMs / step:F2} of the floor's speed; {readFloorMs / step:F2} of the read-only floor's)");
         }
+        if (!args.Contains("--no-rival")) LlamaCppComparison.Run(weights, Shape, threads, quick, report, summary);
         Console.WriteLine();
         report.AppendLine();
         foreach (string line in summary) { Console.WriteLine(line); report.AppendLine(line); }
