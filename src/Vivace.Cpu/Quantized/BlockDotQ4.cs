@@ -11,6 +11,7 @@ namespace Vivace.Cpu.Quantized;
 /// Σ_b d_w[b]·c[b] with c[b] = −8·d_x[b]·Σ_i x_i from the activation quantizer. The integers are exact; only f32
 /// rounding differs from the scalar reference (which subtracts 8 value by value).
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class BlockDotQ4
 {
     public static float Dot(KernelPath path, byte* w, float* dw, sbyte* x, float* dx, float* correction, int blocks) => path switch
@@ -61,14 +62,16 @@ internal static unsafe class BlockDotQ4
     /// <summary>One 32-byte load is a pair of blocks: the low nibbles block b, the high nibbles block b+1.</summary>
     private static float Dot256(byte* w, float* dw, sbyte* x, float* dx, float* correction, int blocks)
     {
+        float* s = stackalloc float[blocks];
+        BlockDotQ8.ScaleProducts(dw, dx, s, blocks);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
         Vector256<byte> mask = Vector256.Create((byte)0x0F);
         for (int b = 0; b < blocks; b += 2)
         {
             Vector256<byte> v = Vector256.Load(w + b * 16);
             Vector256<byte> lo = v & mask, hi = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
-            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Block256(lo, Vector256.Load(x + b * 32))), Vector256.Create(dw[b] * dx[b]), acc0);
-            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Block256(hi, Vector256.Load(x + b * 32 + 32))), Vector256.Create(dw[b + 1] * dx[b + 1]), acc1);
+            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Block256(lo, Vector256.Load(x + b * 32))), Vector256.Create(s[b]), acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Block256(hi, Vector256.Load(x + b * 32 + 32))), Vector256.Create(s[b + 1]), acc1);
         }
         return Vector256.Sum(acc0 + acc1) + Correction(dw, correction, blocks);
     }
