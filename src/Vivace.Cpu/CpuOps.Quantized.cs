@@ -1,13 +1,46 @@
+using Vivace.Cpu.Quantized;
 using Vivace.Tensors;
 
 namespace Vivace.Cpu;
 
 public sealed partial class CpuOps
 {
-    /// <summary>Block-quantized weights (see <see cref="ITensorOps.PrepareLinear(QuantizedMatrix, Tensor?)"/>).</summary>
+    /// <summary>
+    /// Block-quantized weights (see <see cref="ITensorOps.PrepareLinear(QuantizedMatrix, Tensor?)"/>): kept as blocks
+    /// (repacked, see <see cref="BlockLinearWeight"/>); <see cref="Linear"/> quantizes the activations to Q8_0 and
+    /// runs integer dot products (<see cref="BlockGemm"/>).
+    /// </summary>
     public ILinearWeight PrepareLinear(QuantizedMatrix weight, Tensor? bias)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        return PrepareLinear(weight.Dequantize(), bias);
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != weight.Rows))
+            throw new ArgumentException($"bias {bias.Name ?? ""} must be [{weight.Rows}] for weight {weight.Name ?? ""} {weight.Format} [{weight.Rows}, {weight.Columns}], got {bias.Shape}", nameof(bias));
+        return new BlockLinearWeight(weight, bias is null ? default : bias.ToF32().AsSpan());
+    }
+
+    /// <summary>The block format <see cref="LinearPrecision"/> asks for, null for f32 / int8.</summary>
+    private BlockFormat? BlockPrecision => LinearPrecision switch
+    {
+        LinearPrecision.Q8_0 => BlockFormat.Q8_0,
+        LinearPrecision.Q4_0 => BlockFormat.Q4_0,
+        _ => null,
+    };
+
+    private unsafe void LinearBlocks(Tensor input, BlockLinearWeight weight, Tensor output, Activation activation)
+    {
+        RequireF32Matrix(input, nameof(input));
+        RequireF32Matrix(output, nameof(output));
+        int rows = input.Shape[0];
+        if (input.Shape[1] != weight.InFeatures)
+            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {weight.Name ?? ""} expects {weight.InFeatures}", nameof(input));
+        if (output.Shape[0] != rows || output.Shape[1] != weight.OutFeatures)
+            throw new ArgumentException($"output must be [{rows}, {weight.OutFeatures}] for input {input.Shape} and weight {weight.Name ?? ""}, got {output.Shape}", nameof(output));
+        RequireKnownActivation(activation);
+        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
+            throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
+        fixed (float* x = input.AsSpan())
+        fixed (float* y = output.AsSpan())
+            BlockGemm.Run(Path, _pool, x, rows, weight, y);
+        if (activation != Activation.None) Activate(output, activation);
     }
 }

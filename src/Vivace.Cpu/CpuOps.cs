@@ -63,6 +63,9 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     {
         if (LinearPrecision == LinearPrecision.Int8 && weight.Rank == 2 && weight.Shape[1] <= weight.Shape[0]) return PrepareLinearInt8(weight, bias);
         ArgumentNullException.ThrowIfNull(weight);
+        // Q8_0 / Q4_0: every layer whose rows cut into whole blocks, with the reference (ggml) quantizer.
+        if (BlockPrecision is BlockFormat format && weight.Rank == 2 && weight.Shape[1] % BlockQuantization.BlockSize == 0)
+            return PrepareLinear(QuantizedMatrix.Quantize(weight, format), bias);
         if (weight.Rank != 2)
             throw new ArgumentException($"linear weight {weight.Name ?? ""} must be [out, in], got {weight.Shape}", nameof(weight));
         int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
@@ -97,6 +100,11 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (weight is Int8.Int8LinearWeight quantized)
         {
             LinearInt8(input, quantized, output, activation);
+            return;
+        }
+        if (weight is Quantized.BlockLinearWeight blocks)
+        {
+            LinearBlocks(input, blocks, output, activation);
             return;
         }
         if (weight is not PackedLinearWeight packed)

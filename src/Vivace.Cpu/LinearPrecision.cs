@@ -6,4 +6,11 @@ public enum LinearPrecision
     F32,
     /// <summary>Per-channel int8 weights, activations quantized per row at run time (VNNI where the CPU has it).</summary>
     Int8,
+    /// <summary>
+    /// ggml Q8_0 blocks (the reference quantizer, as <c>--quantize q8_0</c> writes them), activations quantized to Q8_0
+    /// per row at run time. Every linear layer whose input width is a multiple of 32; others stay f32.
+    /// </summary>
+    Q8_0,
+    /// <summary>ggml Q4_0 blocks, otherwise as <see cref="Q8_0"/>.</summary>
+    Q4_0,
 }
