@@ -17,6 +17,8 @@ public static class PrecisionOption
         {
             ["none"] = (LinearPrecision.F32, "f32 weights (default)"),
             ["int8"] = (LinearPrecision.Int8, "per-channel int8 weights, activations quantized per row (VNNI); contracting layers stay f32"),
+            ["q8_0"] = (LinearPrecision.Q8_0, "ggml Q8_0 blocks, 8.5 bits a weight"),
+            ["q4_0"] = (LinearPrecision.Q4_0, "ggml Q4_0 blocks, 4.5 bits a weight"),
         };
 
     public static Option<string> CreateQuantize() => new("--quantize")

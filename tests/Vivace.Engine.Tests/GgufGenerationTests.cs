@@ -62,6 +62,18 @@ public class GgufGenerationTests
         finally { Directory.Delete(Path.GetDirectoryName(file)!, recursive: true); }
     }
 
+    [SkippableTheory]
+    [InlineData(LinearPrecision.Q8_0)]
+    [InlineData(LinearPrecision.Q4_0)]
+    public void QuantizingAsTheModelLoadsStillTellsTheStory(LinearPrecision precision)
+    {
+        var (dir, _) = Stories();
+        using var ops = new CpuOps(2) { LinearPrecision = precision };
+        TextGenerator generator = TextGenerator.Load(dir, ops);
+        string text = generator.Generate(new GenerationRequest { Prompt = "", MaxNewTokens = 40 }).GeneratedText;
+        Assert.StartsWith("Once upon a time, there was a little girl named Lily.", text);
+    }
+
     [SkippableFact]
     public void OverwritingTheSourceAndUnsupportedModelsAreClearErrors()
     {
