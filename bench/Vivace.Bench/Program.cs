@@ -7,11 +7,12 @@ return args.FirstOrDefault() switch
     "tokenizers" => TokenizersBenchmark.Run(args[1..]),
     "serve" => ServeBenchmark.Run(args[1..]),
     "generate" => GenerateBenchmark.Run(args[1..]),
+    "anchor" => AnchorBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels | tokenizers [--quick] | serve [--quick] [--quiet-server] [--out FILE.md] | generate [--quick] [--profile] [--threads N] [--out FILE.md]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels | tokenizers [--quick] | serve [--quick] [--quiet-server] [--out FILE.md] | generate [--quick] [--profile] [--threads N] [--out FILE.md] | anchor [--quick] [--threads N] [--out FILE.md]");
     return 2;
 }
