@@ -26,10 +26,13 @@ public sealed class Embeddings
         _norm = scope.LayerNorm("LayerNorm", h, config.LayerNormEps);
     }
 
-    /// <summary><c>[tokens, H]</c> for the batch, with the given position id per token.</summary>
-    public Tensor Forward(ITensorOps ops, EncoderBatch batch, int[] positionIds)
+    /// <summary><c>[tokens, H]</c> for the batch, with the given position id per token, in <paramref name="into"/> when given.</summary>
+    public Tensor Forward(ITensorOps ops, EncoderBatch batch, int[] positionIds, Tensor? into = null)
     {
-        Tensor hidden = Tensor.Zeros(batch.Sequences.TotalTokens, _word.Shape[1]);
+        int tokens = batch.Sequences.TotalTokens, h = _word.Shape[1];
+        if (into is not null && (into.Rank != 2 || into.Shape[0] != tokens || into.Shape[1] != h || into.DType != DType.F32))
+            throw new ArgumentException($"the hidden state buffer must be f32 [{tokens}, {h}], got {into.DType} {into.Shape}", nameof(into));
+        Tensor hidden = into ?? Tensor.Zeros(tokens, h);
         ops.Gather(_word, batch.InputIds, hidden);
         ops.Gather(_position, positionIds, hidden, accumulate: true);
         if (_tokenType != null) ops.Gather(_tokenType, batch.TokenTypeIds, hidden, accumulate: true);

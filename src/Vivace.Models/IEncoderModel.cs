@@ -21,6 +21,10 @@ public interface IEncoderModel
     int MaxPositions { get; }
     int VocabSize { get; }
     bool HasPooler { get; }
-    /// <summary>Runs the encoder. <paramref name="withPooler"/>: also compute pooler_output when the model has one.</summary>
-    EncoderOutput Forward(EncoderBatch batch, bool withPooler = true);
+    /// <summary>
+    /// Runs the encoder. <paramref name="withPooler"/>: also compute pooler_output when the model has one.
+    /// <paramref name="hiddenState"/>: where last_hidden_state goes (<c>[tokens, hidden]</c>, e.g. a buffer the caller
+    /// reuses across passes); a new tensor when null.
+    /// </summary>
+    EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null);
 }

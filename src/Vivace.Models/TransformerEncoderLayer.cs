@@ -20,12 +20,20 @@ public sealed class TransformerEncoderLayer
     public required int Heads { get; init; }
 
     /// <summary>Runs <paramref name="layers"/> in order over <paramref name="hidden"/> <c>[tokens, H]</c>, in place.</summary>
+    /// <remarks><paramref name="spare"/>: the model's slot for the buffers its passes reuse (see <see cref="LayerScratch"/>).</remarks>
     public static void RunAll(ITensorOps ops, IReadOnlyList<TransformerEncoderLayer> layers, Tensor hidden, RaggedBatch sequences,
-        IReadOnlyList<Tensor>? attentionBias)
+        IReadOnlyList<Tensor>? attentionBias, LayerScratchSlot spare)
     {
         if (layers.Count == 0) return;
-        var scratch = new LayerScratch(hidden.Shape[0], hidden.Shape[1], layers[0].Intermediate.OutFeatures);
-        foreach (TransformerEncoderLayer layer in layers) layer.Forward(ops, hidden, sequences, attentionBias, scratch);
+        LayerScratch scratch = spare.Rent(hidden.Shape[0], hidden.Shape[1], layers[0].Intermediate.OutFeatures);
+        try
+        {
+            foreach (TransformerEncoderLayer layer in layers) layer.Forward(ops, hidden, sequences, attentionBias, scratch);
+        }
+        finally
+        {
+            spare.Return(scratch);
+        }
     }
 
     /// <summary>Updates <paramref name="hidden"/> <c>[tokens, H]</c> in place.</summary>
@@ -42,19 +50,63 @@ public sealed class TransformerEncoderLayer
     }
 }
 
-/// <summary>Activation buffers one forward pass reuses across layers.</summary>
-public sealed class LayerScratch
+/// <summary>
+/// A model's spare <see cref="LayerScratch"/>: a pass takes it (or makes a new one when it is missing or too small) and
+/// puts it back, so a steady stream of forwards allocates none of these buffers (about 9× the hidden state's bytes).
+/// Concurrent passes of one model take the spare or make their own; the one returned last is kept.
+/// </summary>
+public sealed class LayerScratchSlot
 {
-    public LayerScratch(int tokens, int hidden, int intermediate)
+    private LayerScratch? _spare;
+
+    /// <summary>A scratch for <paramref name="tokens"/> rows (growing in steps of 64 rows, so slowly growing batches do not
+    /// reallocate every time).</summary>
+    public LayerScratch Rent(int tokens, int hidden, int intermediate)
     {
-        QueryKeyValue = Tensor.Zeros(tokens, 3 * hidden);
-        Context = Tensor.Zeros(tokens, hidden);
-        Projected = Tensor.Zeros(tokens, hidden);
-        Intermediate = Tensor.Zeros(tokens, intermediate);
+        LayerScratch? spare = Interlocked.Exchange(ref _spare, null);
+        if (spare != null && spare.Hidden == hidden && spare.IntermediateSize == intermediate && spare.Capacity >= tokens)
+            return spare.View(tokens);
+        return new LayerScratch((Math.Max(tokens, spare?.Capacity ?? 0) + 63) / 64 * 64, hidden, intermediate).View(tokens);
     }
 
-    public Tensor QueryKeyValue { get; }
-    public Tensor Context { get; }
-    public Tensor Projected { get; }
-    public Tensor Intermediate { get; }
+    /// <summary>Hands the buffers back for the next pass; the caller must not use them after.</summary>
+    public void Return(LayerScratch scratch) => Volatile.Write(ref _spare, scratch);
+}
+
+/// <summary>Activation buffers one forward pass reuses across layers (and, through a <see cref="LayerScratchSlot"/>, across passes).</summary>
+public sealed class LayerScratch
+{
+    private readonly Tensor _queryKeyValue, _context, _projected, _intermediate;
+
+    public LayerScratch(int tokens, int hidden, int intermediate)
+    {
+        Hidden = hidden;
+        IntermediateSize = intermediate;
+        Capacity = tokens;
+        _queryKeyValue = Tensor.Zeros(tokens, 3 * hidden);
+        _context = Tensor.Zeros(tokens, hidden);
+        _projected = Tensor.Zeros(tokens, hidden);
+        _intermediate = Tensor.Zeros(tokens, intermediate);
+        View(tokens);
+    }
+
+    /// <summary>Points the views at the first <paramref name="tokens"/> rows (new view objects only when the count changes).</summary>
+    internal LayerScratch View(int tokens)
+    {
+        if (QueryKeyValue is not null && QueryKeyValue.Shape[0] == tokens) return this;
+        QueryKeyValue = _queryKeyValue.Slice(0, tokens);
+        Context = _context.Slice(0, tokens);
+        Projected = _projected.Slice(0, tokens);
+        Intermediate = _intermediate.Slice(0, tokens);
+        return this;
+    }
+
+    public int Hidden { get; }
+    public int IntermediateSize { get; }
+    /// <summary>Rows the buffers hold.</summary>
+    public int Capacity { get; }
+    public Tensor QueryKeyValue { get; private set; } = null!;
+    public Tensor Context { get; private set; } = null!;
+    public Tensor Projected { get; private set; } = null!;
+    public Tensor Intermediate { get; private set; } = null!;
 }

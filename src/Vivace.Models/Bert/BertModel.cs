@@ -15,6 +15,7 @@ public sealed class BertModel : IEncoderModel
     private readonly EncoderConfig _config;
     private readonly Embeddings _embeddings;
     private readonly TransformerEncoderLayer[] _layers;
+    private readonly LayerScratchSlot _scratch = new();
     private readonly ILinearWeight? _pooler;
     private readonly bool _robertaPositions;
 
@@ -52,11 +53,11 @@ public sealed class BertModel : IEncoderModel
     /// <summary>RoBERTa's positions start after padding_idx, so fewer tokens fit.</summary>
     public int MaxPositions => _robertaPositions ? _config.MaxPositions - _config.PadTokenId - 1 : _config.MaxPositions;
 
-    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null)
     {
         int[] positions = _robertaPositions ? PositionIds.AfterPadding(batch, _config.PadTokenId) : batch.Columns;
-        Tensor hidden = _embeddings.Forward(_ops, batch, positions);
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null);
+        Tensor hidden = _embeddings.Forward(_ops, batch, positions, hiddenState);
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch);
 
         Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
         return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };

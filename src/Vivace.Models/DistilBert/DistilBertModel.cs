@@ -13,6 +13,7 @@ public sealed class DistilBertModel : IEncoderModel
     private readonly EncoderConfig _config;
     private readonly Embeddings _embeddings;
     private readonly TransformerEncoderLayer[] _layers;
+    private readonly LayerScratchSlot _scratch = new();
 
     public DistilBertModel(EncoderConfig config, WeightScope root)
     {
@@ -45,10 +46,10 @@ public sealed class DistilBertModel : IEncoderModel
     public int MaxPositions => _config.MaxPositions;
     public bool HasPooler => false;
 
-    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null)
     {
-        Tensor hidden = _embeddings.Forward(_ops, batch, batch.Columns);
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null);
+        Tensor hidden = _embeddings.Forward(_ops, batch, batch.Columns, hiddenState);
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch);
         return new EncoderOutput { LastHiddenState = hidden };
     }
 }

@@ -14,6 +14,7 @@ public sealed class MPNetModel : IEncoderModel
     private readonly EncoderConfig _config;
     private readonly Embeddings _embeddings;
     private readonly TransformerEncoderLayer[] _layers;
+    private readonly LayerScratchSlot _scratch = new();
     private readonly Tensor _relativeAttentionBias;
     private readonly ILinearWeight? _pooler;
 
@@ -51,10 +52,10 @@ public sealed class MPNetModel : IEncoderModel
     public int MaxPositions => _config.MaxPositions - _config.PadTokenId - 1;
     public bool HasPooler => _pooler != null;
 
-    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true)
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null)
     {
-        Tensor hidden = _embeddings.Forward(_ops, batch, PositionIds.AfterPadding(batch, _config.PadTokenId));
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, PositionBias(batch));
+        Tensor hidden = _embeddings.Forward(_ops, batch, PositionIds.AfterPadding(batch, _config.PadTokenId), hiddenState);
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, PositionBias(batch), _scratch);
 
         Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
         return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };

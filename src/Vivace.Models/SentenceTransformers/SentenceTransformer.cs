@@ -38,6 +38,8 @@ public sealed class SentenceTransformer
     }
 
     public IEncoderModel Encoder { get; }
+    /// <summary>A <c>[rows, hidden]</c> buffer for the encoder's output, reused by the next <see cref="Encode"/>.</summary>
+    private Tensor? _hiddenSpare;
     public SentenceTransformerConfig Config { get; }
     /// <summary>Length of the sentence vector.</summary>
     public int Dimensions { get; }
@@ -45,8 +47,20 @@ public sealed class SentenceTransformer
     /// <summary>One sentence vector per sequence; normalized when <paramref name="normalize"/> (default: as modules.json says).</summary>
     public float[][] Encode(EncoderBatch batch, bool? normalize = null)
     {
-        EncoderOutput output = Encoder.Forward(batch, withPooler: false);
-        float[][] vectors = Pooling.Apply(Config.Pooling, output.LastHiddenState, batch.Sequences);
+        // The hidden state lives only until pooling: a spare buffer serves pass after pass.
+        int tokens = batch.Sequences.TotalTokens;
+        Tensor? buffer = Interlocked.Exchange(ref _hiddenSpare, null);
+        if (buffer is null || buffer.Shape[0] < tokens) buffer = Tensor.Zeros((tokens + 63) / 64 * 64, Encoder.HiddenSize);
+        float[][] vectors;
+        try
+        {
+            EncoderOutput output = Encoder.Forward(batch, withPooler: false, buffer.Slice(0, tokens));
+            vectors = Pooling.Apply(Config.Pooling, output.LastHiddenState, batch.Sequences);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _hiddenSpare, buffer);
+        }
         foreach ((ILinearWeight weight, Activation activation) in _dense)
         {
             var input = Tensor.Zeros(vectors.Length, weight.InFeatures);
