@@ -56,6 +56,8 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// most of its matmuls in int8. Contracting layers (the FFN's down projection, in > out) stay f32: their inputs are
     /// GELU/SwiGLU outputs whose outliers per-row int8 loses — measured on all-MiniLM-L6-v2, quantizing them too drops
     /// the worst per-line cosine to f32 from ≥ 0.995 to 0.993 (Int8EmbeddingTests). Embeddings, norms, attention: f32.
+    /// Q8_0 / Q4_0: every linear layer whose input width is a multiple of 32 is quantized with ggml's reference
+    /// quantizer into <see cref="Quantized.BlockLinearWeight"/> (what <c>--quantize q8_0</c> does to an HF checkpoint).
     /// </summary>
     public LinearPrecision LinearPrecision { get; init; } = LinearPrecision.F32;
 

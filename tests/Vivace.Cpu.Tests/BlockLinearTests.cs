@@ -188,4 +188,19 @@ public unsafe class BlockLinearTests(ITestOutputHelper output)
         // Rows that do not cut into blocks of 32 stay f32.
         Assert.IsNotType<BlockLinearWeight>(ops.PrepareLinear(Tensor.Zeros(8, 33), null));
     }
+    [Theory]
+    [InlineData(BlockFormat.Q8_0, 1)]
+    [InlineData(BlockFormat.Q4_0, 8)]
+    public void SteadyStateCallsAllocateNothing(BlockFormat format, int m)
+    {
+        const int k = 256, n = 100;
+        using var ops = new CpuOps(2);
+        var weight = ops.PrepareLinear(QuantizedMatrix.Quantize(Tensor.FromArray(Reference.Random(n * k, 71), n, k), format), null);
+        var x = Tensor.FromArray(Reference.Random(m * k, 72), m, k);
+        var y = Tensor.Zeros(m, n);
+        for (int i = 0; i < 5; i++) ops.Linear(x, weight, y);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) ops.Linear(x, weight, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -37,7 +37,7 @@ internal static unsafe class BlockDotQ4
     }
 
     /// <summary>Σ_b d_w[b]·c[b]: the −8·Σx part of every block, 8 blocks a step.</summary>
-    private static float Correction(float* dw, float* correction, int blocks)
+    internal static float Correction(float* dw, float* correction, int blocks)
     {
         int b = 0;
         float sum = 0;
