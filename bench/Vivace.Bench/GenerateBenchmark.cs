@@ -61,7 +61,7 @@ public static class GenerateBenchmark
         report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
         Console.Write(report.ToString());
         var summary = new List<string>();
-        foreach (int batch in new[] { 1, 8 })
+        foreach (int batch in args.Contains("--rival-only") ? [] : new[] { 1, 8 })
         {
             var prefillMs = new List<double>();
             var stepMs = new List<double>();

@@ -139,9 +139,8 @@ internal static class LlamaCppComparison
         };
     }
 
-    private static string LlamaSharpVersion() =>
-        (typeof(LLama.LLamaWeights).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .FirstOrDefault() as System.Reflection.AssemblyInformationalVersionAttribute)?.InformationalVersion.Split('+')[0] ?? "?";
+    /// <summary>The package version Vivace.Bench.csproj pins (the LLamaSharp assembly carries none).</summary>
+    private static string LlamaSharpVersion() => "0.30.0";
 
     private static double Median(List<double> values)
     {

@@ -13,6 +13,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels | tokenizers [--quick] | serve [--quick] [--quiet-server] [--out FILE.md] | generate [--quick] [--profile] [--threads N] [--out FILE.md] | anchor [--quick] [--threads N] [--out FILE.md]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Vivace.Bench -- embed [--quick] [--threads N] [--out FILE.md] | kernels | tokenizers [--quick] | serve [--quick] [--quiet-server] [--out FILE.md] | generate [--quick] [--profile] [--no-rival | --rival-only] [--threads N] [--out FILE.md] | anchor [--quick] [--threads N] [--out FILE.md]");
     return 2;
 }

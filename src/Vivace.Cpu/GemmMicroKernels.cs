@@ -20,6 +20,9 @@ internal static unsafe class GemmMicroKernels
     /// <summary>How far ahead in the packed panel (in floats: 16 k-steps, 2 KB) the kernels prefetch.</summary>
     private const int PrefetchDistance = 16 * PanelWidth;
 
+    /// <summary>Farther ahead (64 k-steps, 8 KB) for a single row, where nothing but the stream from memory is waited on.</summary>
+    private const int StreamPrefetchDistance = 64 * PanelWidth;
+
     /// <summary>Rows per tile: 8×2 zmm accumulators fit AVX-512's 32 registers; 6×2 fit the 16 of AVX2/SSE.</summary>
     public static int TileRows(KernelPath path) => path switch
     {
@@ -43,6 +46,17 @@ internal static unsafe class GemmMicroKernels
     /// </summary>
     internal static void TileOfShape(KernelPath path, int tileRows, float* a, nint lda, float* b, int kc, float* c, nint ldc, int rows, float* bias, bool accumulate)
     {
+        // One or two rows (batch-1/2 decode, M tails): the full-height tiles would compute their duplicate rows too —
+        // 6 or 8 times the FMAs a row needs, enough to make a matrix-vector product compute-bound on a shared core.
+        if (rows <= 2 && path != KernelPath.Scalar)
+        {
+            switch (path)
+            {
+                case KernelPath.Vector512: TileFew<Lanes512, Vector512<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); return;
+                case KernelPath.Vector256: TileFew<Lanes256, Vector256<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); return;
+                default: TileFew<Lanes128, Vector128<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); return;
+            }
+        }
         switch (path, tileRows)
         {
             case (KernelPath.Vector512, 8): Tile8<Lanes512, Vector512<float>>(a, lda, b, kc, c, ldc, rows, bias, accumulate); break;
@@ -106,6 +120,78 @@ internal static unsafe class GemmMicroKernels
             if (rows > 5) { TL.Store(r5, c50); TL.Store(r5 + lanes, c51); }
             if (rows > 6) { TL.Store(r6, c60); TL.Store(r6 + lanes, c61); }
             if (rows > 7) { TL.Store(r7, c70); TL.Store(r7 + lanes, c71); }
+        }
+    }
+
+    /// <summary>
+    /// One or two rows: the same per-output arithmetic as the full tiles (bias or C first, then one FMA per k in
+    /// ascending order), so a row's result does not depend on which tile computed it.
+    /// </summary>
+    private static void TileFew<TL, TV>(float* a, nint lda, float* b, int kc, float* c, nint ldc, int rows, float* bias, bool accumulate)
+        where TL : ISimdLanes<TV> where TV : struct
+    {
+        int lanes = TL.Count;
+        if (rows == 1 && lanes == PanelWidth / 4)
+        {
+            // 256-bit lanes, one row: the whole 32-column panel row (two cache lines) per k-step in four accumulators, so
+            // the panel streams front to back once instead of once per 16-column half.
+            TV s0 = Start<TL, TV>(c, bias, 0, accumulate), s1 = Start<TL, TV>(c + lanes, bias, lanes, accumulate);
+            TV s2 = Start<TL, TV>(c + 2 * lanes, bias, 2 * lanes, accumulate), s3 = Start<TL, TV>(c + 3 * lanes, bias, 3 * lanes, accumulate);
+            float* p = b;
+            for (int k = 0; k < kc; k++, p += PanelWidth)
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(p + StreamPrefetchDistance);
+                    Sse.Prefetch0(p + StreamPrefetchDistance + 16);
+                }
+                TV x = TL.Splat(a[k]);
+                s0 = TL.MultiplyAdd(x, TL.Load(p), s0);
+                s1 = TL.MultiplyAdd(x, TL.Load(p + lanes), s1);
+                s2 = TL.MultiplyAdd(x, TL.Load(p + 2 * lanes), s2);
+                s3 = TL.MultiplyAdd(x, TL.Load(p + 3 * lanes), s3);
+            }
+            TL.Store(c, s0); TL.Store(c + lanes, s1); TL.Store(c + 2 * lanes, s2); TL.Store(c + 3 * lanes, s3);
+            return;
+        }
+        float* a0 = a, a1 = a + lda * Math.Min(1, rows - 1);
+        for (int chunk = 0; chunk < PanelWidth; chunk += 2 * lanes)
+        {
+            float* bb = bias == null ? null : bias + chunk;
+            float* r0 = c + chunk, r1 = r0 + ldc * Math.Min(1, rows - 1);
+            TV c00 = Start<TL, TV>(r0, bb, 0, accumulate), c01 = Start<TL, TV>(r0 + lanes, bb, lanes, accumulate);
+            TV c10 = Start<TL, TV>(r1, bb, 0, accumulate), c11 = Start<TL, TV>(r1 + lanes, bb, lanes, accumulate);
+            float* bp = b + chunk;
+            if (rows == 1)
+            {
+                for (int k = 0; k < kc; k++, bp += PanelWidth)
+                {
+                    // Memory-bound: fetch both cache lines of a k-step's panel row ahead (see Tile6).
+                    if (Sse.IsSupported)
+                    {
+                        Sse.Prefetch0(bp + PrefetchDistance);
+                        Sse.Prefetch0(bp + PrefetchDistance + 16);
+                    }
+                    TV x = TL.Splat(a0[k]);
+                    c00 = TL.MultiplyAdd(x, TL.Load(bp), c00);
+                    c01 = TL.MultiplyAdd(x, TL.Load(bp + lanes), c01);
+                }
+                TL.Store(r0, c00); TL.Store(r0 + lanes, c01);
+                continue;
+            }
+            for (int k = 0; k < kc; k++, bp += PanelWidth)
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(bp + PrefetchDistance);
+                    Sse.Prefetch0(bp + PrefetchDistance + 16);
+                }
+                TV b0 = TL.Load(bp), b1 = TL.Load(bp + lanes);
+                TV x = TL.Splat(a0[k]); c00 = TL.MultiplyAdd(x, b0, c00); c01 = TL.MultiplyAdd(x, b1, c01);
+                x = TL.Splat(a1[k]); c10 = TL.MultiplyAdd(x, b0, c10); c11 = TL.MultiplyAdd(x, b1, c11);
+            }
+            TL.Store(r0, c00); TL.Store(r0 + lanes, c01);
+            TL.Store(r1, c10); TL.Store(r1 + lanes, c11);
         }
     }
 
