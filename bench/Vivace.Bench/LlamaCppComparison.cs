@@ -15,7 +15,7 @@ namespace Vivace.Bench;
 /// </summary>
 internal static class LlamaCppComparison
 {
-    private static readonly GgufTarget[] Formats = [GgufTarget.F32, GgufTarget.Q8_0, GgufTarget.Q4_0];
+    private static readonly GgufTarget[] Formats = [GgufTarget.F32, GgufTarget.BF16, GgufTarget.Q8_0, GgufTarget.Q4_0];
 
     public static void Run(IWeightSource weights, DecoderConfig shape, int threads, bool quick, StringBuilder report, List<string> summary)
     {

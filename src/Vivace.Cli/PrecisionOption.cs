@@ -7,7 +7,8 @@ namespace Vivace.Cli;
 /// <summary>
 /// <c>--quantize</c> (on <c>serve</c>, <c>embed</c>, <c>generate</c>): how linear layers are stored and computed. The weights
 /// on disk are not touched: a layer is quantized as it loads (a GGUF model's block-quantized layers stay as they are).
-/// <c>--dtype</c> names the compute type of everything else; f32 is the one the CPU backend has.
+/// <c>--dtype bf16</c> stores linear weights in bf16 (f32 activations and accumulation); bf16 checkpoints keep their
+/// bf16 weights either way (widening them is exact).
 /// </summary>
 public static class PrecisionOption
 {
@@ -29,18 +30,23 @@ public static class PrecisionOption
 
     public static Option<string> CreateDtype() => new("--dtype")
     {
-        Description = "compute dtype of the CPU backend: f32",
+        Description = "weight dtype of linear layers: f32 (default) or bf16 (half the bytes, f32 arithmetic)",
         DefaultValueFactory = _ => "f32",
     };
 
     /// <summary>The ops a command loads its model with: every core, linear layers as <paramref name="quantize"/> says.</summary>
     public static ITensorOps Ops(string? quantize, string? dtype)
     {
-        if (dtype is not null && !dtype.Equals("f32", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--dtype {dtype} is not supported on the CPU backend; use f32 (or --quantize for smaller weights)");
+        dtype ??= "f32";
+        bool bf16 = dtype.Equals("bf16", StringComparison.OrdinalIgnoreCase);
+        if (!bf16 && !dtype.Equals("f32", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--dtype {dtype} is not supported on the CPU backend; use f32 or bf16 (or --quantize for smaller weights)");
         quantize ??= "none";
         if (!Choices.TryGetValue(quantize, out var choice))
             throw new ArgumentException($"--quantize {quantize} is not one of {string.Join(", ", Choices.Keys)}");
-        return choice.Precision == LinearPrecision.F32 ? CpuOps.Default : new CpuOps { LinearPrecision = choice.Precision };
+        if (bf16 && choice.Precision != LinearPrecision.F32)
+            throw new ArgumentException($"--dtype bf16 and --quantize {quantize} both choose how linear layers are stored; give one");
+        LinearPrecision precision = bf16 ? LinearPrecision.BF16 : choice.Precision;
+        return precision == LinearPrecision.F32 ? CpuOps.Default : new CpuOps { LinearPrecision = precision };
     }
 }

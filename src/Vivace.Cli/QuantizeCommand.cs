@@ -11,6 +11,7 @@ public static class QuantizeCommand
     {
         ["f32"] = GgufTarget.F32,
         ["f16"] = GgufTarget.F16,
+        ["bf16"] = GgufTarget.BF16,
         ["q8_0"] = GgufTarget.Q8_0,
         ["q4_0"] = GgufTarget.Q4_0,
     };

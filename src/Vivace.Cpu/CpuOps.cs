@@ -73,8 +73,19 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
             throw new ArgumentException($"bias {bias.Name ?? ""} must be [{outFeatures}] for weight {weight.Name ?? ""} {weight.Shape}, got {bias.Shape}", nameof(bias));
-        return new PackedLinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures,
-            bias is null ? default : bias.ToF32().AsSpan(), bias is not null, weight.Name);
+        ReadOnlySpan<float> biasValues = bias is null ? default : bias.ToF32().AsSpan();
+        // bf16: a bf16 checkpoint's weights stay bf16 (widening them later is exact, so results equal an f32 copy's);
+        // LinearPrecision.BF16 rounds f32 weights to bf16 as well.
+        if (weight.DType == DType.BF16 && weight.IsContiguous)
+            return new PackedLinearWeight(weight.Span<ushort>(), outFeatures, inFeatures, biasValues, bias is not null, weight.Name);
+        if (LinearPrecision == LinearPrecision.BF16)
+        {
+            ReadOnlySpan<float> values = weight.ToF32().AsSpan();
+            var rounded = new ushort[values.Length];
+            for (int i = 0; i < values.Length; i++) rounded[i] = NumericConversions.SingleToBFloat16(values[i]);
+            return new PackedLinearWeight(rounded, outFeatures, inFeatures, biasValues, bias is not null, weight.Name);
+        }
+        return new PackedLinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures, biasValues, bias is not null, weight.Name);
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ internal static unsafe class Gemm
         int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
         var work = new GemmWork
         {
-            Path = path, X = x, Y = y, Panels = w.Panels, Bias = w.Bias, M = m, N = n, K = k,
+            Path = path, X = x, Y = y, Panels = w.Panels, Bf16Panels = w.Bf16Panels, Bias = w.Bias, M = m, N = n, K = k,
             PanelCount = panels, PanelsPerGroup = panelsPerGroup, Groups = groups, RowsPerBlock = rowsPerBlock, Activation = activation,
         };
         if (pool is null) for (int i = 0; i < rowBlocks * groups; i++) work.Execute(i);
@@ -49,6 +49,7 @@ internal static unsafe class Gemm
     {
         public KernelPath Path;
         public float* X, Y, Panels, Bias;
+        public ushort* Bf16Panels;
         public int M, N, K, PanelCount, PanelsPerGroup, Groups, RowsPerBlock;
         public Activation Activation;
 
@@ -58,6 +59,10 @@ internal static unsafe class Gemm
             KernelPath path = Path;
             int m = M, n = N, k = K, panelWidth = GemmMicroKernels.PanelWidth, tileRows = GemmMicroKernels.TileRows(path);
             float* x = X, y = Y, panels = Panels, bias = Bias;
+            ushort* bf16Panels = Bf16Panels;
+            // bf16 weights: each (panel, K block) slice is widened into this thread's scratch (KBlock·32 floats, 64 KB:
+            // L2-resident) and the tiles read it from there.
+            float* widened = bf16Panels == null ? null : WidenedScratch();
             int rowStart = index / Groups * RowsPerBlock, rowEnd = Math.Min(m, rowStart + RowsPerBlock);
             int panelStart = index % Groups * PanelsPerGroup, panelEnd = Math.Min(PanelCount, panelStart + PanelsPerGroup);
             // N tail: the last panel's columns past n are computed into this tile and not copied out.
@@ -73,7 +78,13 @@ internal static unsafe class Gemm
                 bool first = k0 == 0;
                 for (int p = panelStart; p < panelEnd; p++)
                 {
-                    float* b = panels + (nint)p * k * panelWidth + (nint)k0 * panelWidth;
+                    float* b;
+                    if (widened == null) b = panels + (nint)p * k * panelWidth + (nint)k0 * panelWidth;
+                    else
+                    {
+                        Bf16Widening.Widen(path, bf16Panels + (nint)p * k * panelWidth + (nint)k0 * panelWidth, widened, kc * panelWidth);
+                        b = widened;
+                    }
                     float* panelBias = bias == null ? null : bias + p * panelWidth;
                     int column = p * panelWidth, columns = Math.Min(panelWidth, n - column);
                     for (int r = rowStart; r < rowEnd; r += tileRows)
@@ -101,6 +112,15 @@ internal static unsafe class Gemm
                 for (int r = rowStart; r < rowEnd; r++)
                     Elementwise.Activate(path, y + (nint)r * n + columnStart, columnEnd - columnStart, Activation);
             }
+        }
+
+        [ThreadStatic] private static float[]? t_widened;
+
+        /// <summary>This thread's pinned scratch for one widened panel slice (its array stays referenced by the thread).</summary>
+        private static float* WidenedScratch()
+        {
+            t_widened ??= GC.AllocateArray<float>(KBlock * GemmMicroKernels.PanelWidth, pinned: true);
+            return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref t_widened[0]);
         }
 
         private static void CopyColumns(float* src, nint srcStride, float* dst, nint dstStride, int rows, int columns)

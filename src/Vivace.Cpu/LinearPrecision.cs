@@ -13,4 +13,9 @@ public enum LinearPrecision
     Q8_0,
     /// <summary>ggml Q4_0 blocks, otherwise as <see cref="Q8_0"/>.</summary>
     Q4_0,
+    /// <summary>
+    /// bf16 weights (f32 ones rounded to nearest even; bf16 checkpoints kept as they are), f32 activations and
+    /// accumulation: half the bytes of f32 to stream, the same arithmetic on the widened values.
+    /// </summary>
+    BF16,
 }

@@ -61,8 +61,22 @@ public sealed class WeightScope
         WeightScope s = Sub(name);
         Tensor? b = bias ? s.Get("bias", outFeatures) : null;
         if (s.GetQuantized("weight", outFeatures, inFeatures) is { } quantized) return Ops.PrepareLinear(quantized, b);
-        Tensor w = s.Get("weight", outFeatures, inFeatures);
-        return Ops.PrepareLinear(w, b);
+        return Ops.PrepareLinear(s.GetStored("weight", outFeatures, inFeatures), b);
+    }
+
+    /// <summary>
+    /// A weight as f32, or as its raw bf16 values when the file stores it in bf16 (a backend can keep those as they are:
+    /// widening bf16 to f32 is exact).
+    /// </summary>
+    public Tensor GetStored(string name, params int[] expectedShape)
+    {
+        string full = _prefix + name;
+        if (!_source.Contains(full) || _source.GetInfo(full).DType != DType.BF16) return Get(name, expectedShape);
+        Tensor raw = _source.GetRaw(full);
+        if (raw.DType != DType.BF16) return Get(name, expectedShape);
+        if (expectedShape.Length > 0 && raw.Shape != new Shape(expectedShape))
+            throw new ModelFormatException(_source.Describe(), full, $"has shape {raw.Shape}, expected {new Shape(expectedShape)} from config.json");
+        return raw.WithName(full);
     }
 
     /// <summary>
@@ -97,12 +111,25 @@ public sealed class WeightScope
 
     private ILinearWeight FusedLinearF32((string Name, int OutFeatures)[] parts, int inFeatures, int outTotal, string fused, Tensor? fusedBias)
     {
-        var weight = new float[(long)outTotal * inFeatures];
-        int row = 0;
-        foreach ((string name, int outFeatures) in parts)
+        Tensor[] stored = parts.Select(p => Sub(p.Name).GetStored("weight", p.OutFeatures, inFeatures)).ToArray();
+        if (stored.All(t => t.DType == DType.BF16))
         {
-            Sub(name).Get("weight", outFeatures, inFeatures).AsSpan().CopyTo(weight.AsSpan((int)((long)row * inFeatures)));
-            row += outFeatures;
+            // All bf16: stacked as bf16 (see GetStored).
+            var raw = new ushort[(long)outTotal * inFeatures];
+            long at = 0;
+            foreach (Tensor t in stored)
+            {
+                t.Span<ushort>().CopyTo(raw.AsSpan((int)at));
+                at += t.ElementCount;
+            }
+            return Ops.PrepareLinear(Tensor.FromArray(raw, outTotal, inFeatures).WithName(fused + ".weight"), fusedBias);
+        }
+        var weight = new float[(long)outTotal * inFeatures];
+        long offset = 0;
+        foreach (Tensor t in stored)
+        {
+            t.ToF32().AsSpan().CopyTo(weight.AsSpan((int)offset));
+            offset += t.ElementCount;
         }
         return Ops.PrepareLinear(Tensor.FromArray(weight, outTotal, inFeatures).WithName(fused + ".weight"), fusedBias);
     }

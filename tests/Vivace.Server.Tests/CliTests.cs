@@ -45,9 +45,10 @@ public class CliTests
     [Theory]
     [InlineData("embed", "--quantize", "q3_zz", "--quantize q3_zz")]
     [InlineData("embed", "--dtype", "f64", "--dtype f64")]
-    public void UnknownPrecisionIsAClearError(string verb, string option, string value, string mentioned)
+    [InlineData("embed", "--dtype", "bf16", "--quantize q8_0", "--quantize", "q8_0")]
+    public void UnknownPrecisionIsAClearError(string verb, string option, string value, string mentioned, params string[] more)
     {
-        var (code, _, stderr) = Vivace("\"x\"\n", verb, option, value);
+        var (code, _, stderr) = Vivace("\"x\"\n", [verb, option, value, .. more]);
         Assert.NotEqual(0, code);
         Assert.Contains(mentioned, stderr);
         Assert.DoesNotContain("   at ", stderr);

@@ -7,6 +7,8 @@ public enum GgufTarget
 {
     F32,
     F16,
+    /// <summary>bf16 (ggml type 30): f32 rounded to nearest even; bf16 source weights are written as they are.</summary>
+    BF16,
     Q8_0,
     Q4_0,
 }
@@ -36,7 +38,8 @@ public static class GgufExport
             && (embed.Rank != 2 || embed[0] != config.Vocab || embed[1] != config.Hidden))
             throw new ArgumentException($"model.embed_tokens.weight is {embed}, the config says [{config.Vocab}, {config.Hidden}]", nameof(config));
         var writer = new GgufWriter();
-        uint fileType = target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.Q8_0 => 7u, _ => 2u };
+        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
+        uint fileType = target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.BF16 => 32u, GgufTarget.Q8_0 => 7u, _ => 2u };
         AddMetadata(writer, config, name, fileType);
         foreach (var (key, value) in extraMetadata ?? []) writer.AddMetadata(key, value);
 
@@ -100,6 +103,7 @@ public static class GgufExport
         {
             GgufTarget.F32 => GgmlType.F32,
             GgufTarget.F16 => GgmlType.F16,
+            GgufTarget.BF16 => GgmlType.BF16,
             GgufTarget.Q8_0 => GgmlType.Q8_0,
             _ => GgmlType.Q4_0,
         };
@@ -133,6 +137,13 @@ public static class GgufExport
         }
         if (type == GgmlType.F32) return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         var bytes = new byte[values.Length * 2];
+        if (type == GgmlType.BF16)
+        {
+            // bf16 source values survive the f32 round trip exactly, so they are written unchanged.
+            for (int i = 0; i < values.Length; i++)
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2), NumericConversions.SingleToBFloat16(values[i]));
+            return bytes;
+        }
         for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(i * 2), (Half)values[i]);
         return bytes;
     }
