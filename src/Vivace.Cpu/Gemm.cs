@@ -65,6 +65,8 @@ internal static unsafe class Gemm
             float* widened = bf16Panels == null ? null : WidenedScratch();
             int rowStart = index / Groups * RowsPerBlock, rowEnd = Math.Min(m, rowStart + RowsPerBlock);
             int panelStart = index % Groups * PanelsPerGroup, panelEnd = Math.Min(PanelCount, panelStart + PanelsPerGroup);
+            // One row (batch-1 decode) reads the bf16 panel directly instead, widening in registers.
+            bool bf16Direct = bf16Panels != null && rowEnd - rowStart == 1 && GemmMicroKernels.HasBf16OneRow(path);
             // N tail: the last panel's columns past n are computed into this tile and not copied out.
             float* edgeTile = stackalloc float[8 * GemmMicroKernels.PanelWidth];
 
@@ -79,6 +81,22 @@ internal static unsafe class Gemm
                 for (int p = panelStart; p < panelEnd; p++)
                 {
                     float* b;
+                    if (bf16Direct)
+                    {
+                        ushort* source = bf16Panels + (nint)p * k * panelWidth + (nint)k0 * panelWidth;
+                        float* panelBiasDirect = bias == null ? null : bias + p * panelWidth;
+                        int column0 = p * panelWidth, columns0 = Math.Min(panelWidth, n - column0);
+                        float* c0 = y + (nint)rowStart * n + column0;
+                        if (columns0 == panelWidth)
+                            GemmMicroKernels.TileBf16OneRow(path, x + (nint)rowStart * k + k0, source, kc, c0, panelBiasDirect, accumulate: !first);
+                        else
+                        {
+                            if (!first) CopyColumns(c0, n, edgeTile, panelWidth, 1, columns0);
+                            GemmMicroKernels.TileBf16OneRow(path, x + (nint)rowStart * k + k0, source, kc, edgeTile, panelBiasDirect, accumulate: !first);
+                            CopyColumns(edgeTile, panelWidth, c0, n, 1, columns0);
+                        }
+                        continue;
+                    }
                     if (widened == null) b = panels + (nint)p * k * panelWidth + (nint)k0 * panelWidth;
                     else
                     {

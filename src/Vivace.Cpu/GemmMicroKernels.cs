@@ -123,6 +123,51 @@ internal static unsafe class GemmMicroKernels
         }
     }
 
+    /// <summary>Whether <see cref="TileBf16OneRow"/> runs on <paramref name="path"/> (256- and 512-bit lanes).</summary>
+    public static bool HasBf16OneRow(KernelPath path) =>
+        (path == KernelPath.Vector512 && Avx512F.IsSupported) || (path == KernelPath.Vector256 && Avx2.IsSupported && Fma.IsSupported);
+
+    /// <summary>
+    /// One row against a bf16 panel slice read as it is (batch-1 decode: the panel streams from memory once, at half the
+    /// bytes): each k-step's 32 values are widened in registers (zero-extend, shift left 16: exact) and used as the f32
+    /// tiles use theirs, so the result is bit-identical to widening first. Lanes: 4×8 (AVX2) or 2×16 (AVX-512) columns.
+    /// </summary>
+    public static void TileBf16OneRow(KernelPath path, float* a, ushort* b, int kc, float* c, float* bias, bool accumulate)
+    {
+        if (path == KernelPath.Vector512)
+        {
+            Vector512<float> s0 = accumulate ? Vector512.Load(c) : bias != null ? Vector512.Load(bias) : default;
+            Vector512<float> s1 = accumulate ? Vector512.Load(c + 16) : bias != null ? Vector512.Load(bias + 16) : default;
+            for (int k = 0; k < kc; k++, b += PanelWidth)
+            {
+                Sse.Prefetch0(b + StreamPrefetchDistance);
+                Vector512<float> x = Vector512.Create(a[k]);
+                s0 = Avx512F.FusedMultiplyAdd(x, Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Vector256.Load(b)), 16).AsSingle(), s0);
+                s1 = Avx512F.FusedMultiplyAdd(x, Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Vector256.Load(b + 16)), 16).AsSingle(), s1);
+            }
+            Vector512.Store(s0, c);
+            Vector512.Store(s1, c + 16);
+            return;
+        }
+        Vector256<float> t0 = accumulate ? Vector256.Load(c) : bias != null ? Vector256.Load(bias) : default;
+        Vector256<float> t1 = accumulate ? Vector256.Load(c + 8) : bias != null ? Vector256.Load(bias + 8) : default;
+        Vector256<float> t2 = accumulate ? Vector256.Load(c + 16) : bias != null ? Vector256.Load(bias + 16) : default;
+        Vector256<float> t3 = accumulate ? Vector256.Load(c + 24) : bias != null ? Vector256.Load(bias + 24) : default;
+        for (int k = 0; k < kc; k++, b += PanelWidth)
+        {
+            Sse.Prefetch0(b + StreamPrefetchDistance);
+            Vector256<float> x = Vector256.Create(a[k]);
+            t0 = Fma.MultiplyAdd(x, Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(Vector128.Load(b)), 16).AsSingle(), t0);
+            t1 = Fma.MultiplyAdd(x, Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(Vector128.Load(b + 8)), 16).AsSingle(), t1);
+            t2 = Fma.MultiplyAdd(x, Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(Vector128.Load(b + 16)), 16).AsSingle(), t2);
+            t3 = Fma.MultiplyAdd(x, Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(Vector128.Load(b + 24)), 16).AsSingle(), t3);
+        }
+        Vector256.Store(t0, c);
+        Vector256.Store(t1, c + 8);
+        Vector256.Store(t2, c + 16);
+        Vector256.Store(t3, c + 24);
+    }
+
     /// <summary>
     /// One or two rows: the same per-output arithmetic as the full tiles (bias or C first, then one FMA per k in
     /// ascending order), so a row's result does not depend on which tile computed it.
