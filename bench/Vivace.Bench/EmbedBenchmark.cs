@@ -31,6 +31,8 @@ public static class EmbedBenchmark
         var embedder = SentenceEmbedder.Load(CliDefaults.Model, ops);
         // The same model with int8 linear layers (CpuOps.LinearPrecision.Int8: VNNI where the CPU has it).
         var int8Embedder = SentenceEmbedder.Load(CliDefaults.Model, new CpuOps(threads) { LinearPrecision = LinearPrecision.Int8 });
+        // And with bf16 linear weights (CpuOps.LinearPrecision.BF16: f32 activations and accumulation).
+        var bf16Embedder = SentenceEmbedder.Load(CliDefaults.Model, new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16 });
         string onnxPath = Path.Combine(embedder.Directory, "onnx", "model.onnx");
         using var sessionOptions = new SessionOptions
         {
@@ -44,10 +46,10 @@ public static class EmbedBenchmark
         var report = new StringBuilder();
         report.AppendLine($"all-MiniLM-L6-v2 fp32, {threads} threads, kernels {ops.Path}, {Machine()}, {DateTime.UtcNow:yyyy-MM-dd}, ORT {OrtVersion()}{(quick ? ", --quick" : "")}");
         report.AppendLine();
-        report.AppendLine("| batch×seq | vivace ms (median) | onnxruntime ms (median) | speedup (ort/vivace) | min cosine | vivace int8 ms | int8 speedup (ort f32/int8) | int8 min cosine |");
-        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        report.AppendLine("| batch×seq | vivace ms (median) | onnxruntime ms (median) | speedup (ort/vivace) | min cosine | vivace int8 ms | int8 speedup (ort f32/int8) | int8 min cosine | vivace bf16 ms | bf16 speedup (ort f32/bf16) | bf16 min cosine |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Console.Write(report.ToString());
-        double logSum = 0, int8LogSum = 0;
+        double logSum = 0, int8LogSum = 0, bf16LogSum = 0;
         foreach ((int batch, int seq) in Shapes)
         {
             int[][] ids = TokenIds(batch, seq, embedder.Model.Encoder.VocabSize);
@@ -68,18 +70,21 @@ public static class EmbedBenchmark
             };
             // Both sides must compute the same thing: the worst cosine between their sentence vectors.
             Func<float[][]> int8 = () => int8Embedder.Model.Encode(encoderBatch);
-            double cosine = MinCosine(vivace(), ort()), int8Cosine = MinCosine(int8(), ort());
-            double v = MedianMs(vivace, budget), o = MedianMs(ort, budget), q = MedianMs(int8, budget);
+            Func<float[][]> bf16 = () => bf16Embedder.Model.Encode(encoderBatch);
+            double cosine = MinCosine(vivace(), ort()), int8Cosine = MinCosine(int8(), ort()), bf16Cosine = MinCosine(bf16(), ort());
+            double v = MedianMs(vivace, budget), o = MedianMs(ort, budget), q = MedianMs(int8, budget), h = MedianMs(bf16, budget);
             double ratio = o / v;
             logSum += Math.Log(ratio);
             int8LogSum += Math.Log(o / q);
-            string row = $"| {batch}×{seq} | {v:F3} | {o:F3} | {ratio:F2} | {cosine:F6} | {q:F3} | {o / q:F2} | {int8Cosine:F4} |";
+            bf16LogSum += Math.Log(o / h);
+            string row = $"| {batch}×{seq} | {v:F3} | {o:F3} | {ratio:F2} | {cosine:F6} | {q:F3} | {o / q:F2} | {int8Cosine:F4} | {h:F3} | {o / h:F2} | {bf16Cosine:F4} |";
             Console.WriteLine(row);
             report.AppendLine(row);
         }
         double geomean = Math.Exp(logSum / Shapes.Length);
         string summary = $"fp32 geomean speedup vs onnxruntime: {geomean:F2}\n" +
-            $"int8 geomean speedup vs onnxruntime: {Math.Exp(int8LogSum / Shapes.Length):F2}";
+            $"int8 geomean speedup vs onnxruntime: {Math.Exp(int8LogSum / Shapes.Length):F2}\n" +
+            $"bf16 geomean speedup vs onnxruntime: {Math.Exp(bf16LogSum / Shapes.Length):F2}";
         Console.WriteLine();
         Console.WriteLine(summary);
         report.AppendLine().AppendLine(summary);

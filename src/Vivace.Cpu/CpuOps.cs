@@ -55,7 +55,8 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// contract (in ≤ out: Q/K/V, attention output, the FFN's up projection), so a model loaded through these ops runs
     /// most of its matmuls in int8. Contracting layers (the FFN's down projection, in > out) stay f32: their inputs are
     /// GELU/SwiGLU outputs whose outliers per-row int8 loses — measured on all-MiniLM-L6-v2, quantizing them too drops
-    /// the worst per-line cosine to f32 from ≥ 0.995 to 0.993 (Int8EmbeddingTests). Embeddings, norms, attention: f32.
+    /// the worst per-line cosine to f32 from ≥ 0.995 to 0.993 (LowPrecisionEmbeddingTests). Embeddings, norms, attention: f32.
+    /// On CPUs without VNNI (<see cref="Int8UsesVnni"/> false) those layers become Q8_0 blocks instead (see PrepareLinear).
     /// Q8_0 / Q4_0: every linear layer whose input width is a multiple of 32 is quantized with ggml's reference
     /// quantizer into <see cref="Quantized.BlockLinearWeight"/> (what <c>--quantize q8_0</c> does to an HF checkpoint).
     /// </summary>
@@ -63,7 +64,14 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
 
     public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias)
     {
-        if (LinearPrecision == LinearPrecision.Int8 && weight.Rank == 2 && weight.Shape[1] <= weight.Shape[0]) return PrepareLinearInt8(weight, bias);
+        if (LinearPrecision == LinearPrecision.Int8 && weight.Rank == 2 && weight.Shape[1] <= weight.Shape[0])
+        {
+            // Without VNNI the per-channel int8 layout has only the managed integer path, far slower than f32 (u8·s8
+            // pairs overflow vpmaddubsw's int16 sums); Q8_0 blocks multiply with it safely (both sides within ±127), so
+            // int8 layers take that form there.
+            if (Int8UsesVnni || weight.Shape[1] % BlockQuantization.BlockSize != 0) return PrepareLinearInt8(weight, bias);
+            return PrepareLinear(QuantizedMatrix.Quantize(weight, BlockFormat.Q8_0), bias);
+        }
         ArgumentNullException.ThrowIfNull(weight);
         // Q8_0 / Q4_0: every layer whose rows cut into whole blocks, with the reference (ggml) quantizer.
         if (BlockPrecision is BlockFormat format && weight.Rank == 2 && weight.Shape[1] % BlockQuantization.BlockSize == 0)
