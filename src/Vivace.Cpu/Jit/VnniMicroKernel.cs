@@ -17,44 +17,7 @@ public static unsafe class VnniMicroKernel
     public static bool IsSupported => Code.Value != null;
 
     /// <summary>System V: (rdi a, rsi lda, rdx panel, rcx c, r8 ldc in int32 elements, r9 k-groups).</summary>
-    public static byte[] Emit()
-    {
-        var asm = new X64Assembler();
-        for (int z = 0; z < 8; z++) asm.Vpxord(z, z, z); // accumulators: row r → zmm 2r (columns 0–15), 2r+1 (16–31)
-        // Row pointers: rdi, r10, r11, rax.
-        asm.Mov(Gpr.R10, Gpr.Rdi); asm.Add(Gpr.R10, Gpr.Rsi);
-        asm.Mov(Gpr.R11, Gpr.R10); asm.Add(Gpr.R11, Gpr.Rsi);
-        asm.Mov(Gpr.Rax, Gpr.R11); asm.Add(Gpr.Rax, Gpr.Rsi);
-        var store = new X64Assembler.Label();
-        var loop = new X64Assembler.Label();
-        asm.Test(Gpr.R9, Gpr.R9);
-        asm.Jz(store);
-        asm.Bind(loop);
-        asm.Vmovdqu32Load(8, Gpr.Rdx, 0);
-        asm.Vmovdqu32Load(9, Gpr.Rdx, 64);
-        Gpr[] rows = [Gpr.Rdi, Gpr.R10, Gpr.R11, Gpr.Rax];
-        for (int r = 0; r < Rows; r++) asm.Vpbroadcastd(10 + r, rows[r], 0);
-        for (int r = 0; r < Rows; r++)
-        {
-            asm.Vpdpbusd(2 * r, 10 + r, 8);
-            asm.Vpdpbusd(2 * r + 1, 10 + r, 9);
-        }
-        foreach (Gpr row in rows) asm.Add(row, KGroup);
-        asm.Add(Gpr.Rdx, PanelBytesPerGroup);
-        asm.Dec(Gpr.R9);
-        asm.Jnz(loop);
-        asm.Bind(store);
-        asm.Shl(Gpr.R8, 2); // ldc in bytes
-        for (int r = 0; r < Rows; r++)
-        {
-            asm.Vmovdqu32Store(Gpr.Rcx, 0, 2 * r);
-            asm.Vmovdqu32Store(Gpr.Rcx, 64, 2 * r + 1);
-            if (r < Rows - 1) asm.Add(Gpr.Rcx, Gpr.R8);
-        }
-        asm.Vzeroupper();
-        asm.Ret();
-        return asm.ToArray();
-    }
+    public static byte[] Emit() => PanelDotEmitter.Emit4x32((asm, acc, a, b) => asm.Vpdpbusd(acc, a, b), KGroup, PanelBytesPerGroup);
 
     /// <summary>Runs the emitted kernel; <paramref name="k"/> must be a multiple of 4 (pad A and B with zeros).</summary>
     public static void Run(byte* a, long lda, sbyte* panel, int* c, long ldc, int k)

@@ -113,4 +113,10 @@ public sealed class X64Assembler
     /// products of unsigned bytes of the first source with the signed bytes of the second.
     /// </summary>
     public void Vpdpbusd(int accumulator, int unsignedBytes, int signedBytes) => EvexRegister(Map.X0F38, Prefix.X66, false, 0x50, accumulator, unsignedBytes, signedBytes);
+
+    /// <summary>
+    /// <c>vdpbf16ps zmm_acc, zmm_a, zmm_b</c> (AVX512-BF16): each f32 lane of acc += a.bf16[2i+1]·b.bf16[2i+1], then
+    /// += a.bf16[2i]·b.bf16[2i], each product exact and each addition rounded to nearest even (denormals flushed).
+    /// </summary>
+    public void Vdpbf16ps(int accumulator, int a, int b) => EvexRegister(Map.X0F38, Prefix.F3, false, 0x52, accumulator, a, b);
 }
