@@ -86,6 +86,8 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         // LinearPrecision.BF16 rounds f32 weights to bf16 as well.
         if (weight.DType == DType.BF16 && weight.IsContiguous)
             return new PackedLinearWeight(weight.Span<ushort>(), outFeatures, inFeatures, biasValues, bias is not null, weight.Name);
+        if (LinearPrecision == LinearPrecision.BF16 && Bf16UsesDotProducts)
+            return new Bf16.Bf16DotLinearWeight(weight, biasValues, weight.Name);
         if (LinearPrecision == LinearPrecision.BF16)
         {
             ReadOnlySpan<float> values = weight.ToF32().AsSpan();
@@ -111,6 +113,12 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         return new Int8.Int8LinearWeight(weight.ToF32().AsSpan(), outFeatures, inFeatures, bias is null ? default : bias.ToF32().AsSpan(), weight.Name);
     }
 
+    /// <summary>
+    /// Whether <see cref="LinearPrecision.BF16"/> layers run on the emitted AVX512-BF16 kernel (activations rounded to bf16,
+    /// twice an f32 FMA's multiply-adds per instruction); false: bf16 weights widened for the f32 tiles (f32 activations).
+    /// </summary>
+    public bool Bf16UsesDotProducts { get; init; } = Jit.Bf16MicroKernel.IsSupported;
+
     /// <summary>Whether int8 layers run on the emitted VNNI kernel (false: the managed integer path, same results).</summary>
     public bool Int8UsesVnni { get; init; } = Jit.VnniMicroKernel.IsSupported;
 
@@ -118,6 +126,11 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
+        if (weight is Bf16.Bf16DotLinearWeight bf16Dot)
+        {
+            LinearBf16Dot(input, bf16Dot, output, activation);
+            return;
+        }
         if (weight is Int8.Int8LinearWeight quantized)
         {
             LinearInt8(input, quantized, output, activation);
@@ -141,6 +154,24 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
             throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
         LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
+    }
+
+    private unsafe void LinearBf16Dot(Tensor input, Bf16.Bf16DotLinearWeight weight, Tensor output, Activation activation)
+    {
+        RequireF32Matrix(input, nameof(input));
+        RequireF32Matrix(output, nameof(output));
+        int rows = input.Shape[0];
+        if (input.Shape[1] != weight.InFeatures)
+            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {weight.Name ?? ""} expects {weight.InFeatures}", nameof(input));
+        if (output.Shape[0] != rows || output.Shape[1] != weight.OutFeatures)
+            throw new ArgumentException($"output must be [{rows}, {weight.OutFeatures}] for input {input.Shape} and weight {weight.Name ?? ""}, got {output.Shape}", nameof(output));
+        RequireKnownActivation(activation);
+        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
+            throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
+        fixed (float* x = input.AsSpan())
+        fixed (float* y = output.AsSpan())
+            Bf16.Bf16DotGemm.Run(_pool, x, rows, weight, y);
+        if (activation != Activation.None) Activate(output, activation);
     }
 
     private unsafe void LinearInt8(Tensor input, Int8.Int8LinearWeight weight, Tensor output, Activation activation)

@@ -1,5 +1,6 @@
 using Vivace.Cpu.Jit;
 using Vivace.Tensors;
+using Vivace.Cpu;
 
 namespace Vivace.Cpu.Tests;
 
@@ -37,6 +38,53 @@ public class Bf16MicroKernelTests
                 Assert.True(BitConverter.SingleToInt32Bits(expected[r * ldc + c]) == BitConverter.SingleToInt32Bits(got[r * ldc + c]),
                     $"k={k} c[{r},{c}] = {got[r * ldc + c]:R}, definition {expected[r * ldc + c]:R}");
             Assert.All(got.AsSpan(r * ldc + 32, ldc - 32).ToArray(), v => Assert.Equal(12345f, v));
+        }
+    }
+}
+
+/// <summary>
+/// bf16 linear layers on the AVX512-BF16 kernel (<see cref="CpuOps.Bf16UsesDotProducts"/>): against a double-precision
+/// product of the bf16-rounded activations and weights, for odd shapes (K odd, N and M tails), and the same bits for
+/// every thread count. Skipped where the CPU lacks AVX512-BF16.
+/// </summary>
+public class Bf16DotLinearTests
+{
+    [SkippableFact]
+    public void MatchesTheProductOfRoundedValues()
+    {
+        Skip.IfNot(Bf16MicroKernel.IsSupported, "this CPU has no AVX512-BF16 (or VIVACE_NO_JIT is set)");
+        static double R(float v) => BitConverter.Int32BitsToSingle(NumericConversions.SingleToBFloat16(v) << 16);
+        foreach ((int m, int k, int n) in new[] { (1, 768, 100), (5, 31, 33), (17, 1101, 383), (64, 96, 32), (3, 1, 1) })
+        {
+            float[] x = Reference.Random(m * k, m + k), w = Reference.Random(n * k, n), bias = Reference.Random(n, 5);
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var ops = new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16 };
+                ILinearWeight weight = ops.PrepareLinear(Tensor.FromArray(w, n, k), Tensor.FromArray(bias, n));
+                Assert.IsType<Bf16.Bf16DotLinearWeight>(weight);
+                var y = Tensor.Zeros(m, n);
+                ops.Linear(Tensor.FromArray(x, m, k), weight, y);
+                float[] got = y.AsSpan().ToArray();
+                if (first == null)
+                {
+                    first = got;
+                    for (int r = 0; r < m; r++)
+                        for (int c = 0; c < n; c++)
+                        {
+                            double exact = bias[c], magnitude = Math.Abs(bias[c]);
+                            for (int i = 0; i < k; i++)
+                            {
+                                double p = R(x[r * k + i]) * R(w[c * k + i]);
+                                exact += p;
+                                magnitude += Math.Abs(p);
+                            }
+                            Assert.True(Math.Abs(got[r * n + c] - exact) <= 1e-6 * magnitude + 1e-6,
+                                $"m={m} k={k} n={n} y[{r},{c}] = {got[r * n + c]:R}, exact {exact:R}");
+                        }
+                }
+                else Assert.Equal(first, got);
+            }
         }
     }
 }
