@@ -8,7 +8,7 @@ namespace Vivace.Cpu.Bf16;
 /// <summary>
 /// y = x · Wᵀ + b on AVX512-BF16: x rounded to bf16 per row (nearest even), then the emitted 4×32 kernel per
 /// (4-row block, 32-column panel) item, f32 accumulation; bias added as the tile is copied out. Items spread over the
-/// worker pool. Only built where <see cref="Bf16MicroKernel.IsSupported"/>.
+/// worker pool. The emitted kernel runs where the CPU has AVX512-BF16; elsewhere (tests) its managed equivalent.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Bf16DotGemm
@@ -29,7 +29,11 @@ internal static unsafe class Bf16DotGemm
         fixed (ushort* packed = w.Packed)
         fixed (float* bias = w.Bias)
         {
-            var work = new Work { A = pa, Packed = packed, Bias = bias, Y = y, M = m, N = n, PaddedK = kp, PanelElements = w.PanelElements, Panels = w.Panels };
+            var work = new Work
+            {
+                A = pa, Packed = packed, Bias = bias, Y = y, M = m, N = n, PaddedK = kp, PanelElements = w.PanelElements, Panels = w.Panels,
+                Emitted = Bf16MicroKernel.IsSupported,
+            };
             int items = blocks * w.Panels;
             if (pool is null || items == 1) for (int i = 0; i < items; i++) work.Execute(i);
             else pool.For(items, work);
@@ -42,12 +46,15 @@ internal static unsafe class Bf16DotGemm
         public ushort* A, Packed;
         public float* Bias, Y;
         public int M, N, PaddedK, PanelElements, Panels;
+        public bool Emitted;
 
         public readonly void Execute(int index)
         {
             int block = index / Panels, panel = index % Panels;
             float* tile = stackalloc float[Rows * Columns];
-            Bf16MicroKernel.Run(A + (long)block * Rows * PaddedK, PaddedK, Packed + (long)panel * PanelElements, tile, Columns, PaddedK);
+            ushort* a = A + (long)block * Rows * PaddedK, b = Packed + (long)panel * PanelElements;
+            if (Emitted) Bf16MicroKernel.Run(a, PaddedK, b, tile, Columns, PaddedK);
+            else Bf16MicroKernel.RunManaged(a, PaddedK, b, tile, Columns, PaddedK);
             int column = panel * Columns, columns = Math.Min(Columns, N - column);
             for (int r = 0; r < Rows && block * Rows + r < M; r++)
             {

@@ -28,6 +28,28 @@ public static unsafe class Bf16MicroKernel
         ((delegate* unmanaged<ushort*, long, ushort*, float*, long, long, void>)code.Address)(a, lda * sizeof(ushort), panel, c, ldc, k / KGroup);
     }
 
+    /// <summary>
+    /// The kernel's arithmetic in managed code, on the packed panel (the GEMM's path where the CPU lacks AVX512-BF16 but
+    /// dot products are asked for, e.g. by tests): the same operations as <see cref="Reference"/>.
+    /// </summary>
+    public static void RunManaged(ushort* a, long lda, ushort* panel, float* c, long ldc, int k)
+    {
+        if (k % KGroup != 0) throw new ArgumentException($"k {k} is not even", nameof(k));
+        static float F(ushort v) => BitConverter.Int32BitsToSingle(v << 16);
+        for (int r = 0; r < Rows; r++)
+            for (int col = 0; col < Columns; col++)
+            {
+                float sum = 0;
+                for (int g = 0; g < k / KGroup; g++)
+                {
+                    ushort* pair = panel + (g * Columns + col) * KGroup;
+                    sum += F(a[r * lda + 2 * g + 1]) * F(pair[1]);
+                    sum += F(a[r * lda + 2 * g]) * F(pair[0]);
+                }
+                c[r * ldc + col] = sum;
+            }
+    }
+
     /// <summary>Packs B (<c>[32 columns, k]</c> bf16, rows <paramref name="ldb"/> apart) into the kernel's panel layout.</summary>
     public static void Pack(ReadOnlySpan<ushort> b, int ldb, int k, Span<ushort> panel)
     {
