@@ -42,14 +42,18 @@ public static class EmbedBenchmark
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
         using var session = new InferenceSession(onnxPath, sessionOptions);
+        // ORT's own dynamic int8 (quantize_dynamic's pattern, rewritten by bench/anchor/quantize_onnx_dynamic.py),
+        // same options; left out when python3/onnx or the script is missing.
+        using var int8Session = OrtInt8Session(onnxPath, sessionOptions);
 
         var report = new StringBuilder();
         report.AppendLine($"all-MiniLM-L6-v2 fp32, {threads} threads, kernels {ops.Path}, {Machine()}, {DateTime.UtcNow:yyyy-MM-dd}, ORT {OrtVersion()}{(quick ? ", --quick" : "")}");
         report.AppendLine();
-        report.AppendLine("| batch×seq | vivace ms (median) | onnxruntime ms (median) | speedup (ort/vivace) | min cosine | vivace int8 ms | int8 speedup (ort f32/int8) | int8 min cosine | vivace bf16 ms | bf16 speedup (ort f32/bf16) | bf16 min cosine |");
-        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        report.AppendLine("| batch×seq | vivace ms (median) | onnxruntime ms (median) | speedup (ort/vivace) | min cosine | vivace int8 ms | int8 speedup (ort f32/int8) | int8 min cosine | vivace bf16 ms | bf16 speedup (ort f32/bf16) | bf16 min cosine |" +
+            (int8Session != null ? " ort int8 ms | ort int8 speedup (ort f32/ort int8) | ort int8 min cosine |" : ""));
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (int8Session != null ? "---:|---:|---:|" : ""));
         Console.Write(report.ToString());
-        double logSum = 0, int8LogSum = 0, bf16LogSum = 0;
+        double logSum = 0, int8LogSum = 0, bf16LogSum = 0, ortInt8LogSum = 0, int8VsOrtInt8LogSum = 0;
         foreach ((int batch, int seq) in Shapes)
         {
             int[][] ids = TokenIds(batch, seq, embedder.Model.Encoder.VocabSize);
@@ -57,7 +61,7 @@ public static class EmbedBenchmark
             var (ortIds, ortMask, ortTypes) = OrtInputs(ids, seq);
 
             Func<float[][]> vivace = () => embedder.Model.Encode(encoderBatch);
-            Func<float[][]> ort = () =>
+            Func<InferenceSession, float[][]> runOrt = s =>
             {
                 var inputs = new List<NamedOnnxValue>
                 {
@@ -65,9 +69,10 @@ public static class EmbedBenchmark
                     NamedOnnxValue.CreateFromTensor("attention_mask", ortMask),
                     NamedOnnxValue.CreateFromTensor("token_type_ids", ortTypes),
                 };
-                using var results = session.Run(inputs);
+                using var results = s.Run(inputs);
                 return MeanPoolNormalize(results.First().AsTensor<float>(), batch, seq);
             };
+            Func<float[][]> ort = () => runOrt(session);
             // Both sides must compute the same thing: the worst cosine between their sentence vectors.
             Func<float[][]> int8 = () => int8Embedder.Model.Encode(encoderBatch);
             Func<float[][]> bf16 = () => bf16Embedder.Model.Encode(encoderBatch);
@@ -78,6 +83,15 @@ public static class EmbedBenchmark
             int8LogSum += Math.Log(o / q);
             bf16LogSum += Math.Log(o / h);
             string row = $"| {batch}×{seq} | {v:F3} | {o:F3} | {ratio:F2} | {cosine:F6} | {q:F3} | {o / q:F2} | {int8Cosine:F4} | {h:F3} | {o / h:F2} | {bf16Cosine:F4} |";
+            if (int8Session != null)
+            {
+                Func<float[][]> ortInt8 = () => runOrt(int8Session);
+                double ortInt8Cosine = MinCosine(ortInt8(), ort());
+                double oq = MedianMs(ortInt8, budget);
+                ortInt8LogSum += Math.Log(o / oq);
+                int8VsOrtInt8LogSum += Math.Log(oq / q);
+                row += $" {oq:F3} | {o / oq:F2} | {ortInt8Cosine:F4} |";
+            }
             Console.WriteLine(row);
             report.AppendLine(row);
         }
@@ -85,11 +99,84 @@ public static class EmbedBenchmark
         string summary = $"fp32 geomean speedup vs onnxruntime: {geomean:F2}\n" +
             $"int8 geomean speedup vs onnxruntime: {Math.Exp(int8LogSum / Shapes.Length):F2}\n" +
             $"bf16 geomean speedup vs onnxruntime: {Math.Exp(bf16LogSum / Shapes.Length):F2}";
+        if (int8Session != null)
+            summary += $"\nonnxruntime int8 geomean speedup vs onnxruntime fp32: {Math.Exp(ortInt8LogSum / Shapes.Length):F2}" +
+                $"\nvivace int8 vs onnxruntime int8 (geomean): {Math.Exp(int8VsOrtInt8LogSum / Shapes.Length):F2}";
         Console.WriteLine();
         Console.WriteLine(summary);
         report.AppendLine().AppendLine(summary);
         if (outFile != null) File.WriteAllText(outFile, report.ToString());
         return 0;
+    }
+
+    /// <summary>
+    /// ORT's dynamic int8 rival: bench/anchor/quantize_onnx_dynamic.py (onnx + numpy under /usr/bin/python3) rewrites
+    /// model.onnx's weight MatMuls into quantize_dynamic's DynamicQuantizeLinear → MatMulInteger → Cast → Mul pattern
+    /// (QUInt8 activations, QInt8 per-channel weights) in a temp file, opened with the same options (ORT_ENABLE_ALL fuses
+    /// it into MatMulIntegerToFloat). Null, with a one-line note, when anything along the way is missing or fails.
+    /// </summary>
+    private static InferenceSession? OrtInt8Session(string onnxPath, SessionOptions options)
+    {
+        const string python = "/usr/bin/python3";
+        string? script = null;
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null && script == null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "bench", "anchor", "quantize_onnx_dynamic.py");
+                if (File.Exists(candidate)) script = candidate;
+            }
+        if (script == null || !File.Exists(python))
+        {
+            Console.WriteLine($"note: onnxruntime int8 column left out ({(script == null ? "bench/anchor/quantize_onnx_dynamic.py not found" : python + " missing")})");
+            return null;
+        }
+        string outPath = Path.Combine(Path.GetTempPath(), $"vivace-minilm-int8-{Environment.ProcessId}.onnx");
+        try
+        {
+            var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add(script);
+            // quantize_dynamic(per_channel=True): per-tensor weight scales wreck MiniLM's FFN-output matrices (single
+            // outliers, min cosine 0.86-0.94 vs fp32); per output channel gives 0.97-0.99 (what's left is the per-tensor
+            // activation quantization of DynamicQuantizeLinear). And reduce_range=True without VNNI, as ORT advises:
+            // MLAS's AVX2 u8s8 kernel (VPMADDUBSW) saturates int16 pair sums with full 8-bit weights.
+            start.ArgumentList.Add("--per-channel");
+            if (!HasVnni()) start.ArgumentList.Add("--reduce-range");
+            start.ArgumentList.Add(onnxPath);
+            start.ArgumentList.Add(outPath);
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            string stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                string why = stderr.Result.Trim().Split('\n')[^1];
+                Console.WriteLine($"note: onnxruntime int8 column left out (quantize_onnx_dynamic.py exited {process.ExitCode}: {why}; bench/anchor/install.sh installs python3-onnx)");
+                return null;
+            }
+            Console.WriteLine($"onnxruntime int8: {stdout.Trim()} (bench/anchor/quantize_onnx_dynamic.py)");
+            return new InferenceSession(outPath, options);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or OnnxRuntimeException or InvalidOperationException)
+        {
+            Console.WriteLine($"note: onnxruntime int8 column left out ({e.GetType().Name}: {e.Message.Split('\n')[0]})");
+            return null;
+        }
+        finally
+        {
+            try { File.Delete(outPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>AVX-VNNI or AVX512-VNNI, where MLAS's u8s8 kernels don't saturate.</summary>
+    private static bool HasVnni()
+    {
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) return true;
+        try
+        {
+            string? flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags"));
+            return flags != null && flags.Split(' ').Contains("avx512_vnni");
+        }
+        catch (IOException) { return false; }
     }
 
     /// <summary>Where Vivace's time goes, op by op, at each shape (no rival).</summary>
