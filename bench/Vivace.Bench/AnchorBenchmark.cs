@@ -65,7 +65,7 @@ public static class AnchorBenchmark
         var vivaceMs = new Dictionary<(int, int), (double Ms, int Runs)>();
         foreach ((int batch, int seq) in Shapes)
         {
-            var encoderBatch = EncoderBatch.FromSequences(TokenIds(batch, seq, embedder.Model.Encoder.VocabSize));
+            var encoderBatch = EncoderBatch.FromSequences(EmbedBenchmark.TokenIds(batch, seq, embedder.Model.Encoder.VocabSize));
             vivaceMs[(batch, seq)] = MedianMs(() => embedder.Model.Encode(encoderBatch), TimeSpan.FromSeconds(budgetSeconds));
         }
 
@@ -154,21 +154,5 @@ public static class AnchorBenchmark
         }
         times.Sort();
         return (times[times.Count / 2], times.Count);
-    }
-
-    /// <summary>Seeded ids: [CLS] random word pieces [SEP], exactly <paramref name="seq"/> tokens each, no padding.</summary>
-    private static int[][] TokenIds(int batch, int seq, int vocab)
-    {
-        var random = new Random(1234);
-        var result = new int[batch][];
-        for (int b = 0; b < batch; b++)
-        {
-            var row = new int[seq];
-            for (int t = 0; t < seq; t++) row[t] = random.Next(1000, vocab);
-            row[0] = 101;
-            row[^1] = 102;
-            result[b] = row;
-        }
-        return result;
     }
 }

@@ -227,7 +227,7 @@ public static class EmbedBenchmark
     }
 
     /// <summary>Deterministic ids: [CLS] random word pieces [SEP], exactly <paramref name="seq"/> tokens each.</summary>
-    private static int[][] TokenIds(int batch, int seq, int vocab)
+    internal static int[][] TokenIds(int batch, int seq, int vocab)
     {
         var random = new Random(1234);
         var result = new int[batch][];

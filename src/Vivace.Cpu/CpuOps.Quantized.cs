@@ -25,22 +25,4 @@ public sealed partial class CpuOps
         LinearPrecision.Q4_0 => BlockFormat.Q4_0,
         _ => null,
     };
-
-    private unsafe void LinearBlocks(Tensor input, BlockLinearWeight weight, Tensor output, Activation activation)
-    {
-        RequireF32Matrix(input, nameof(input));
-        RequireF32Matrix(output, nameof(output));
-        int rows = input.Shape[0];
-        if (input.Shape[1] != weight.InFeatures)
-            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {weight.Name ?? ""} expects {weight.InFeatures}", nameof(input));
-        if (output.Shape[0] != rows || output.Shape[1] != weight.OutFeatures)
-            throw new ArgumentException($"output must be [{rows}, {weight.OutFeatures}] for input {input.Shape} and weight {weight.Name ?? ""}, got {output.Shape}", nameof(output));
-        RequireKnownActivation(activation);
-        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
-            throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
-        fixed (float* x = input.AsSpan())
-        fixed (float* y = output.AsSpan())
-            BlockGemm.Run(Path, _pool, x, rows, weight, y);
-        if (activation != Activation.None) Activate(output, activation);
-    }
 }

@@ -122,71 +122,39 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// <summary>Whether int8 layers run on the emitted VNNI kernel (false: the managed integer path, same results).</summary>
     public bool Int8UsesVnni { get; init; } = Jit.VnniMicroKernel.IsSupported;
 
-    public void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None)
+    public unsafe void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        if (weight is Bf16.Bf16DotLinearWeight bf16Dot)
-        {
-            LinearBf16Dot(input, bf16Dot, output, activation);
-            return;
-        }
-        if (weight is Int8.Int8LinearWeight quantized)
-        {
-            LinearInt8(input, quantized, output, activation);
-            return;
-        }
-        if (weight is Quantized.BlockLinearWeight blocks)
-        {
-            LinearBlocks(input, blocks, output, activation);
-            return;
-        }
-        if (weight is not PackedLinearWeight packed)
+        if (weight is not (PackedLinearWeight or Int8.Int8LinearWeight or Quantized.BlockLinearWeight or Bf16.Bf16DotLinearWeight))
             throw new ArgumentException($"weight {weight?.Name ?? ""} was not prepared by CpuOps.PrepareLinear", nameof(weight));
         RequireF32Matrix(input, nameof(input));
         RequireF32Matrix(output, nameof(output));
         int rows = input.Shape[0];
-        if (input.Shape[1] != packed.InFeatures)
-            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {packed.Name ?? ""} expects {packed.InFeatures}", nameof(input));
-        if (output.Shape[0] != rows || output.Shape[1] != packed.OutFeatures)
-            throw new ArgumentException($"output must be [{rows}, {packed.OutFeatures}] for input {input.Shape} and weight {packed.Name ?? ""}, got {output.Shape}", nameof(output));
-        RequireKnownActivation(activation);
-        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
-            throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
-        LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
-    }
-
-    private unsafe void LinearBf16Dot(Tensor input, Bf16.Bf16DotLinearWeight weight, Tensor output, Activation activation)
-    {
-        RequireF32Matrix(input, nameof(input));
-        RequireF32Matrix(output, nameof(output));
-        int rows = input.Shape[0];
         if (input.Shape[1] != weight.InFeatures)
             throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {weight.Name ?? ""} expects {weight.InFeatures}", nameof(input));
         if (output.Shape[0] != rows || output.Shape[1] != weight.OutFeatures)
             throw new ArgumentException($"output must be [{rows}, {weight.OutFeatures}] for input {input.Shape} and weight {weight.Name ?? ""}, got {output.Shape}", nameof(output));
         RequireKnownActivation(activation);
-        if (rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
+        // The int8 path quantizes all of its input before writing any output, so only it may run in place.
+        if (weight is not Int8.Int8LinearWeight && rows > 0 && input.AsSpan().Overlaps(output.AsSpan()))
             throw new ArgumentException($"Linear output {output.Shape} overlaps its input {input.Shape}: rows are read while others are written", nameof(output));
+        if (weight is PackedLinearWeight packed)
+        {
+            // The f32/bf16 GEMM applies the activation in its epilogue.
+            LinearCore(input.AsSpan(), packed, output.AsSpan(), rows, activation);
+            return;
+        }
         fixed (float* x = input.AsSpan())
         fixed (float* y = output.AsSpan())
-            Bf16.Bf16DotGemm.Run(_pool, x, rows, weight, y);
-        if (activation != Activation.None) Activate(output, activation);
-    }
-
-    private unsafe void LinearInt8(Tensor input, Int8.Int8LinearWeight weight, Tensor output, Activation activation)
-    {
-        RequireF32Matrix(input, nameof(input));
-        RequireF32Matrix(output, nameof(output));
-        int rows = input.Shape[0];
-        if (input.Shape[1] != weight.InFeatures)
-            throw new ArgumentException($"input {input.Shape} has {input.Shape[1]} features but weight {weight.Name ?? ""} expects {weight.InFeatures}", nameof(input));
-        if (output.Shape[0] != rows || output.Shape[1] != weight.OutFeatures)
-            throw new ArgumentException($"output must be [{rows}, {weight.OutFeatures}] for input {input.Shape} and weight {weight.Name ?? ""}, got {output.Shape}", nameof(output));
-        RequireKnownActivation(activation);
-        fixed (float* x = input.AsSpan())
-        fixed (float* y = output.AsSpan())
-            Int8.Int8Gemm.Run(_pool, x, rows, weight, y, Int8UsesVnni);
+        {
+            switch (weight)
+            {
+                case Bf16.Bf16DotLinearWeight bf16Dot: Bf16.Bf16DotGemm.Run(_pool, x, rows, bf16Dot, y); break;
+                case Int8.Int8LinearWeight int8: Int8.Int8Gemm.Run(_pool, x, rows, int8, y, Int8UsesVnni); break;
+                case Quantized.BlockLinearWeight blocks: Quantized.BlockGemm.Run(Path, _pool, x, rows, blocks, y); break;
+            }
+        }
         if (activation != Activation.None) Activate(output, activation);
     }
 
