@@ -53,10 +53,11 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// <summary>
     /// Int8: <see cref="PrepareLinear"/> quantizes (as <see cref="PrepareLinearInt8"/>) every linear layer that does not
     /// contract (in ≤ out: Q/K/V, attention output, the FFN's up projection), so a model loaded through these ops runs
-    /// most of its matmuls in int8. Contracting layers (the FFN's down projection, in > out) stay f32: their inputs are
-    /// GELU/SwiGLU outputs whose outliers per-row int8 loses — measured on all-MiniLM-L6-v2, quantizing them too drops
-    /// the worst per-line cosine to f32 from ≥ 0.995 to 0.993 (LowPrecisionEmbeddingTests). Embeddings, norms, attention: f32.
-    /// On CPUs without VNNI (<see cref="Int8UsesVnni"/> false) those layers become Q8_0 blocks instead (see PrepareLinear).
+    /// most of its matmuls in int8. Contracting layers (the FFN's down projection, in > out) stay f32 — measured on
+    /// all-MiniLM-L6-v2 (LowPrecisionEmbeddingTests, worst per-line cosine to f32, bar 0.995): int8 there with 8-bit
+    /// activations gives 0.993, with 16-bit activations 0.991 (so its per-channel weights are the cause), and the bf16
+    /// dot kernel there (activations rounded to bf16) 0.9946 on top of the other layers' int8. Embeddings, norms,
+    /// attention: f32. On CPUs without VNNI (<see cref="Int8UsesVnni"/> false) those layers become Q8_0 blocks instead.
     /// Q8_0 / Q4_0: every linear layer whose input width is a multiple of 32 is quantized with ggml's reference
     /// quantizer into <see cref="Quantized.BlockLinearWeight"/> (what <c>--quantize q8_0</c> does to an HF checkpoint).
     /// </summary>
@@ -64,6 +65,7 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
 
     public ILinearWeight PrepareLinear(Tensor weight, Tensor? bias)
     {
+        ArgumentNullException.ThrowIfNull(weight);
         if (LinearPrecision == LinearPrecision.Int8 && weight.Rank == 2 && weight.Shape[1] <= weight.Shape[0])
         {
             // Without VNNI the per-channel int8 layout has only the managed integer path, far slower than f32 (u8·s8
@@ -72,7 +74,6 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
             if (Int8UsesVnni || weight.Shape[1] % BlockQuantization.BlockSize != 0) return PrepareLinearInt8(weight, bias);
             return PrepareLinear(QuantizedMatrix.Quantize(weight, BlockFormat.Q8_0), bias);
         }
-        ArgumentNullException.ThrowIfNull(weight);
         // Q8_0 / Q4_0: every layer whose rows cut into whole blocks, with the reference (ggml) quantizer.
         if (BlockPrecision is BlockFormat format && weight.Rank == 2 && weight.Shape[1] % BlockQuantization.BlockSize == 0)
             return PrepareLinear(QuantizedMatrix.Quantize(weight, format), bias);
@@ -119,7 +120,12 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// </summary>
     public bool Bf16UsesDotProducts { get; init; } = Jit.Bf16MicroKernel.IsSupported;
 
-    /// <summary>Whether int8 layers run on the emitted VNNI kernel (false: the managed integer path, same results).</summary>
+    /// <summary>
+    /// Whether <see cref="LinearPrecision.Int8"/> layers take the per-channel VNNI layout and per-channel int8 layers run
+    /// the emitted VNNI kernel — true where the CPU has VNNI. Set elsewhere, the managed kernel computes the same integers
+    /// (slower than f32: for tests). False: the managed integer path for per-channel layers, and Int8 precision's
+    /// non-contracting layers become Q8_0 blocks.
+    /// </summary>
     public bool Int8UsesVnni { get; init; } = Jit.VnniMicroKernel.IsSupported;
 
     public unsafe void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None)
@@ -151,7 +157,7 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
             switch (weight)
             {
                 case Bf16.Bf16DotLinearWeight bf16Dot: Bf16.Bf16DotGemm.Run(_pool, x, rows, bf16Dot, y); break;
-                case Int8.Int8LinearWeight int8: Int8.Int8Gemm.Run(_pool, x, rows, int8, y, Int8UsesVnni); break;
+                case Int8.Int8LinearWeight int8: Int8.Int8Gemm.Run(_pool, x, rows, int8, y, Int8UsesVnni && Jit.VnniMicroKernel.IsSupported); break;
                 case Quantized.BlockLinearWeight blocks: Quantized.BlockGemm.Run(Path, _pool, x, rows, blocks, y); break;
             }
         }

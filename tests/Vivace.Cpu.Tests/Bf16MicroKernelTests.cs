@@ -10,29 +10,18 @@ namespace Vivace.Cpu.Tests;
 /// </summary>
 public class Bf16MicroKernelTests
 {
+    public static TheoryData<int, int> RowsAndK => new()
+    {
+        { 4, 0 }, { 4, 2 }, { 1, 64 }, { 4, 384 }, { 5, 1538 }, { 12, 384 }, { 12, 1538 }, { 7, 6 },
+    };
+
     [SkippableTheory]
-    [InlineData(0)]
-    [InlineData(2)]
-    [InlineData(64)]
-    [InlineData(384)]
-    [InlineData(1538)]
-    public unsafe void KernelMatchesItsDefinition(int k)
+    [MemberData(nameof(RowsAndK))]
+    public unsafe void KernelMatchesItsDefinition(int rows, int k)
     {
         Skip.IfNot(Bf16MicroKernel.IsSupported, "this CPU has no AVX512-BF16 (or VIVACE_NO_JIT is set)");
-        int lda = k + 6, ldb = k + 2, ldc = 40;
-        ushort[] a = Reference.Random(4 * lda, k + 1).Select(NumericConversions.SingleToBFloat16).ToArray();
-        ushort[] b = Reference.Random(32 * ldb, k + 2).Select(NumericConversions.SingleToBFloat16).ToArray();
-        var panel = new ushort[Math.Max(1, k / 2 * 64)];
-        Bf16MicroKernel.Pack(b, ldb, k, panel);
-        var expected = new float[4 * ldc];
-        var got = new float[4 * ldc];
-        Array.Fill(got, 12345f); // every element is overwritten, padding columns are not
-        Bf16MicroKernel.Reference(a, lda, b, ldb, expected, ldc, k);
-        fixed (ushort* pa = a)
-        fixed (ushort* pp = panel)
-        fixed (float* pc = got)
-            Bf16MicroKernel.Run(pa, lda, pp, pc, ldc, k);
-        for (int r = 0; r < 4; r++)
+        var (a, lda, b, ldb, expected, got, ldc) = Run(rows, k, emitted: true);
+        for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < 32; c++)
             {
@@ -41,7 +30,7 @@ public class Bf16MicroKernelTests
                 double magnitude = 0;
                 for (int i = 0; i < k; i++) magnitude += Math.Abs(F(a[r * lda + i]) * F(b[c * ldb + i]));
                 Assert.True(Math.Abs(got[r * ldc + c] - expected[r * ldc + c]) <= 4e-7 * magnitude,
-                    $"k={k} c[{r},{c}] = {got[r * ldc + c]:R}, definition {expected[r * ldc + c]:R}");
+                    $"rows={rows} k={k} c[{r},{c}] = {got[r * ldc + c]:R}, definition {expected[r * ldc + c]:R}");
             }
             Assert.All(got.AsSpan(r * ldc + 32, ldc - 32).ToArray(), v => Assert.Equal(12345f, v));
         }
@@ -50,25 +39,36 @@ public class Bf16MicroKernelTests
     private static double F(ushort v) => BitConverter.Int32BitsToSingle(v << 16);
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(2)]
-    [InlineData(64)]
-    [InlineData(1538)]
-    public unsafe void ManagedKernelOnThePackedPanelIsTheDefinition(int k)
+    [MemberData(nameof(RowsAndK))]
+    public void ManagedKernelOnThePackedBlockIsTheDefinition(int rows, int k)
+    {
+        var (_, _, _, _, expected, got, _) = Run(rows, k, emitted: false);
+        Assert.Equal(expected, got);
+    }
+
+    private static unsafe (ushort[] A, int Lda, ushort[] B, int Ldb, float[] Expected, float[] Got, int Ldc) Run(int rows, int k, bool emitted)
     {
         int lda = k + 6, ldb = k + 2, ldc = 40;
-        ushort[] a = Reference.Random(4 * lda, k + 3).Select(NumericConversions.SingleToBFloat16).ToArray();
-        ushort[] b = Reference.Random(32 * ldb, k + 4).Select(NumericConversions.SingleToBFloat16).ToArray();
+        ushort[] a = Reference.Random(rows * lda, k + rows).Select(NumericConversions.SingleToBFloat16).ToArray();
+        ushort[] b = Reference.Random(32 * ldb, k + 2).Select(NumericConversions.SingleToBFloat16).ToArray();
         var panel = new ushort[Math.Max(1, k / 2 * 64)];
         Bf16MicroKernel.Pack(b, ldb, k, panel);
-        var expected = new float[4 * ldc];
-        var got = new float[4 * ldc];
-        Bf16MicroKernel.Reference(a, lda, b, ldb, expected, ldc, k);
-        fixed (ushort* pa = a)
-        fixed (ushort* pp = panel)
+        var block = new ushort[Math.Max(1, rows * k)];
+        var expected = new float[rows * ldc];
+        var got = new float[rows * ldc];
+        Array.Fill(got, 12345f); // every element is overwritten, padding columns are not
+        Bf16MicroKernel.Reference(rows, a, lda, b, ldb, expected, ldc, k);
+        fixed (ushort* pa = a, pb = block, pp = panel)
         fixed (float* pc = got)
-            Bf16MicroKernel.RunManaged(pa, lda, pp, pc, ldc, k);
-        Assert.Equal(expected, got);
+        {
+            PanelDotEmitter.PackRowBlock((byte*)pa, lda * sizeof(ushort), rows, k / 2, (byte*)pb);
+            if (emitted) Bf16MicroKernel.Run(rows, pb, pp, pc, ldc, k);
+            else Bf16MicroKernel.RunManaged(rows, pb, pp, pc, ldc, k);
+        }
+        if (!emitted)
+            for (int r = 0; r < rows; r++) Assert.All(got.AsSpan(r * ldc + 32, ldc - 32).ToArray(), v => Assert.Equal(12345f, v));
+        for (int r = 0; r < rows; r++) got.AsSpan(r * ldc + 32, ldc - 32).CopyTo(expected.AsSpan(r * ldc + 32));
+        return (a, lda, b, ldb, expected, got, ldc);
     }
 }
 
@@ -85,7 +85,7 @@ public class Bf16DotLinearTests
     public void MatchesTheProductOfRoundedValues()
     {
         static double R(float v) => BitConverter.Int32BitsToSingle(NumericConversions.SingleToBFloat16(v) << 16);
-        foreach ((int m, int k, int n) in new[] { (1, 768, 100), (5, 31, 33), (17, 1101, 383), (64, 96, 32), (3, 1, 1) })
+        foreach ((int m, int k, int n) in new[] { (1, 768, 100), (5, 31, 33), (17, 1101, 383), (64, 96, 32), (3, 1, 1), (200, 66, 65) })
         {
             float[] x = Reference.Random(m * k, m + k), w = Reference.Random(n * k, n), bias = Reference.Random(n, 5);
             float[]? first = null;

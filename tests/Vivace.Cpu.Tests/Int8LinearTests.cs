@@ -68,15 +68,17 @@ public class Int8LinearTests
     {
         // With VNNI: per-channel int8 layers. Without it (forced here, as on AVX2-only CPUs): Q8_0 blocks, which
         // vpmaddubsw multiplies without int16 overflow; the managed per-channel path would be far slower than f32.
+        // Contracting layers stay f32 either way, whether or not the bf16 dot kernel is there.
         foreach (bool vnni in new[] { true, false })
-        {
-            using var ops = new CpuOps(1) { LinearPrecision = LinearPrecision.Int8, Int8UsesVnni = vnni };
-            Type quantized = vnni ? typeof(Int8.Int8LinearWeight) : typeof(Quantized.BlockLinearWeight);
-            Assert.IsType(quantized, ops.PrepareLinear(Tensor.Zeros(1536, 384), null)); // up projection
-            Assert.IsType(quantized, ops.PrepareLinear(Tensor.Zeros(384, 384), null));  // square
-            Assert.IsNotType(quantized, ops.PrepareLinear(Tensor.Zeros(384, 1536), null)); // down projection
-            Assert.IsType<Int8.Int8LinearWeight>(ops.PrepareLinear(Tensor.Zeros(100, 30), null)); // rows of no whole blocks
-        }
+            foreach (bool bf16 in new[] { true, false })
+            {
+                using var ops = new CpuOps(1) { LinearPrecision = LinearPrecision.Int8, Int8UsesVnni = vnni, Bf16UsesDotProducts = bf16 };
+                Type quantized = vnni ? typeof(Int8.Int8LinearWeight) : typeof(Quantized.BlockLinearWeight);
+                Assert.IsType(quantized, ops.PrepareLinear(Tensor.Zeros(1536, 384), null)); // up projection
+                Assert.IsType(quantized, ops.PrepareLinear(Tensor.Zeros(384, 384), null));  // square
+                Assert.IsType<PackedLinearWeight>(ops.PrepareLinear(Tensor.Zeros(384, 1536), null)); // down projection
+                Assert.IsType<Int8.Int8LinearWeight>(ops.PrepareLinear(Tensor.Zeros(100, 30), null)); // rows of no whole blocks
+            }
         using var f32 = new CpuOps(1);
         Assert.IsNotType<Int8.Int8LinearWeight>(f32.PrepareLinear(Tensor.Zeros(1536, 384), null));
     }

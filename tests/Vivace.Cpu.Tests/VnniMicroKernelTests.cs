@@ -51,37 +51,60 @@ public class VnniMicroKernelTests
         Assert.Equal("49FFC90F85F7FFFFFF", Convert.ToHexString(asm.ToArray()));
     }
 
+    public static TheoryData<int, int> RowsAndK => new()
+    {
+        { 4, 0 }, { 4, 4 }, { 1, 64 }, { 4, 384 }, { 5, 1540 }, { 12, 384 }, { 12, 1540 }, { 7, 8 },
+    };
+
     [SkippableTheory]
-    [InlineData(0)]
-    [InlineData(4)]
-    [InlineData(64)]
-    [InlineData(384)]
-    [InlineData(1540)]
-    public unsafe void KernelMatchesItsDefinition(int k)
+    [MemberData(nameof(RowsAndK))]
+    public unsafe void KernelMatchesItsDefinition(int rows, int k)
     {
         Skip.IfNot(VnniMicroKernel.IsSupported, "this CPU has no AVX512-VNNI (or VIVACE_NO_JIT is set)");
+        Check(rows, k, emitted: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(RowsAndK))]
+    public void ManagedKernelOnThePackedBlockIsTheDefinition(int rows, int k) => Check(rows, k, emitted: false);
+
+    private static unsafe void Check(int rows, int k, bool emitted)
+    {
         int lda = k + 12, ldb = k + 4, ldc = 40;
-        var random = new Random(k + 1);
-        var a = new byte[4 * lda];
+        var random = new Random(k + rows);
+        var a = new byte[rows * lda];
         random.NextBytes(a);
-        a[0] = 255; // the extremes: 255 · −128 summed over k stays far from int32 overflow for these k
+        if (a.Length > 0) a[0] = 255; // the extremes: 255 · −128 summed over k stays far from int32 overflow for these k
         var b = new sbyte[32 * ldb];
         for (int i = 0; i < b.Length; i++) b[i] = (sbyte)random.Next(-128, 128);
         b[0] = -128;
         var panel = new sbyte[Math.Max(1, k / 4 * VnniMicroKernel.PanelBytesPerGroup)];
         VnniMicroKernel.Pack(b, ldb, k, panel);
-        var expected = new int[4 * ldc];
-        var got = new int[4 * ldc];
+        var block = new byte[Math.Max(1, rows * k)];
+        var expected = new int[rows * ldc];
+        var got = new int[rows * ldc];
         Array.Fill(got, 12345); // every element is overwritten, padding columns are not
-        VnniMicroKernel.Reference(a, lda, b, ldb, expected, ldc, k);
-        fixed (byte* pa = a)
+        VnniMicroKernel.Reference(rows, a, lda, b, ldb, expected, ldc, k);
+        fixed (byte* pa = a, pb = block)
         fixed (sbyte* pp = panel)
         fixed (int* pc = got)
-            VnniMicroKernel.Run(pa, lda, pp, pc, ldc, k);
-        for (int r = 0; r < 4; r++)
+        {
+            PanelDotEmitter.PackRowBlock(pa, lda, rows, k / 4, pb);
+            if (emitted) VnniMicroKernel.Run(rows, pb, pp, pc, ldc, k);
+            else VnniMicroKernel.RunManaged(rows, pb, pp, pc, ldc, k);
+        }
+        for (int r = 0; r < rows; r++)
         {
             Assert.Equal(expected.AsSpan(r * ldc, 32).ToArray(), got.AsSpan(r * ldc, 32).ToArray());
             Assert.All(got.AsSpan(r * ldc + 32, ldc - 32).ToArray(), x => Assert.Equal(12345, x));
         }
+    }
+
+    [Fact]
+    public void EveryRowCountEmitsAndOthersAreRefused()
+    {
+        for (int rows = 1; rows <= VnniMicroKernel.MaxRows; rows++) Assert.NotEmpty(VnniMicroKernel.Emit(rows));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VnniMicroKernel.Emit(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VnniMicroKernel.Emit(VnniMicroKernel.MaxRows + 1));
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using Vivace.Cpu.Jit;
 using Vivace.Tensors;
@@ -6,60 +5,73 @@ using Vivace.Tensors;
 namespace Vivace.Cpu.Bf16;
 
 /// <summary>
-/// y = x · Wᵀ + b on AVX512-BF16: x rounded to bf16 per row (nearest even), then the emitted 4×32 kernel per
-/// (4-row block, 32-column panel) item, f32 accumulation; bias added as the tile is copied out. Items spread over the
-/// worker pool. The emitted kernel runs where the CPU has AVX512-BF16; elsewhere (tests) its managed equivalent.
+/// y = x · Wᵀ + b on AVX512-BF16: x rounded to bf16 per row (nearest even) into packed row blocks, then the emitted
+/// kernel per (block, 32-column panel), f32 accumulation; bias added as the tile is copied out. The loop is
+/// <see cref="PanelDotGemm"/>'s. The emitted kernel runs where the CPU has AVX512-BF16; elsewhere (tests) its managed
+/// equivalent.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Bf16DotGemm
 {
-    private const int Rows = Bf16MicroKernel.Rows, Columns = Bf16MicroKernel.Columns;
+    private const int Columns = Bf16MicroKernel.Columns;
+
+    [ThreadStatic] private static ushort[]? t_rows;
 
     public static void Run(WorkerPool? pool, float* x, int m, Bf16DotLinearWeight w, float* y)
     {
-        int n = w.OutFeatures, k = w.InFeatures, kp = w.PaddedK;
-        if (m == 0 || n == 0) return;
-        int blocks = (m + Rows - 1) / Rows;
-        ushort[] a = ArrayPool<ushort>.Shared.Rent(blocks * Rows * kp);
-        // Rows past m and the odd-K pad hold zeros, which add nothing.
-        a.AsSpan(0, blocks * Rows * kp).Clear();
-        for (int r = 0; r < m; r++)
-            for (int i = 0; i < k; i++) a[r * kp + i] = NumericConversions.SingleToBFloat16(x[(long)r * k + i]);
-        fixed (ushort* pa = a)
+        if (m == 0 || w.OutFeatures == 0) return;
         fixed (ushort* packed = w.Packed)
         fixed (float* bias = w.Bias)
         {
-            var work = new Work
+            var kind = new Kind
             {
-                A = pa, Packed = packed, Bias = bias, Y = y, M = m, N = n, PaddedK = kp, PanelElements = w.PanelElements, Panels = w.Panels,
-                Emitted = Bf16MicroKernel.IsSupported,
+                X = x, Packed = packed, Bias = bias, Y = y, N = w.OutFeatures, K = w.InFeatures, PaddedK = w.PaddedK,
+                PanelElements = w.PanelElements, Emitted = Bf16MicroKernel.IsSupported,
             };
-            int items = blocks * w.Panels;
-            if (pool is null || items == 1) for (int i = 0; i < items; i++) work.Execute(i);
-            else pool.For(items, work);
+            PanelDotGemm.Run(pool, m, w.Panels, w.PaddedK / Bf16MicroKernel.KGroup, kind);
         }
-        ArrayPool<ushort>.Shared.Return(a);
     }
 
-    private struct Work : IParallelWork
+    private struct Kind : IPanelDotKind
     {
-        public ushort* A, Packed;
-        public float* Bias, Y;
-        public int M, N, PaddedK, PanelElements, Panels;
+        public float* X, Bias, Y;
+        public ushort* Packed;
+        public int N, K, PaddedK, PanelElements;
         public bool Emitted;
 
-        public readonly void Execute(int index)
+        /// <summary>Rounds the rows into a row-major scratch (an odd k's pad is a zero, which adds nothing), then
+        /// interleaves them into the block.</summary>
+        public readonly void PackBlock(int row0, int rows, byte* block)
         {
-            int block = index / Panels, panel = index % Panels;
-            float* tile = stackalloc float[Rows * Columns];
-            ushort* a = A + (long)block * Rows * PaddedK, b = Packed + (long)panel * PanelElements;
-            if (Emitted) Bf16MicroKernel.Run(a, PaddedK, b, tile, Columns, PaddedK);
-            else Bf16MicroKernel.RunManaged(a, PaddedK, b, tile, Columns, PaddedK);
-            int column = panel * Columns, columns = Math.Min(Columns, N - column);
-            for (int r = 0; r < Rows && block * Rows + r < M; r++)
+            int kp = PaddedK;
+            ushort[] scratch = t_rows is { } s && s.Length >= rows * kp ? s : (t_rows = new ushort[PanelDotGemm.BlockRows * kp]);
+            fixed (ushort* rounded = scratch)
             {
-                float* target = Y + (long)(block * Rows + r) * N + column;
-                for (int j = 0; j < columns; j++) target[j] = tile[r * Columns + j] + Bias[column + j];
+                for (int r = 0; r < rows; r++)
+                {
+                    float* source = X + (long)(row0 + r) * K;
+                    ushort* target = rounded + r * kp;
+                    for (int i = 0; i < K; i++) target[i] = NumericConversions.SingleToBFloat16(source[i]);
+                    if (kp > K) target[K] = 0;
+                }
+                PanelDotEmitter.PackRowBlock((byte*)rounded, kp * sizeof(ushort), rows, kp / Bf16MicroKernel.KGroup, block);
+            }
+        }
+
+        public readonly void Tile(int rows, byte* block, int panel, void* tile)
+        {
+            ushort* b = Packed + (long)panel * PanelElements;
+            if (Emitted) Bf16MicroKernel.Run(rows, (ushort*)block, b, (float*)tile, Columns, PaddedK);
+            else Bf16MicroKernel.RunManaged(rows, (ushort*)block, b, (float*)tile, Columns, PaddedK);
+        }
+
+        public readonly void Store(int row0, int rows, int panel, void* tile)
+        {
+            int column = panel * Columns, columns = Math.Min(Columns, N - column);
+            for (int r = 0; r < rows; r++)
+            {
+                float* target = Y + (long)(row0 + r) * N + column, source = (float*)tile + r * Columns;
+                for (int j = 0; j < columns; j++) target[j] = source[j] + Bias[column + j];
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Vivace.Cpu.Jit;
@@ -8,31 +9,23 @@ namespace Vivace.Cpu.Int8;
 /// <summary>
 /// y = x · Wᵀ + b with W int8 (<see cref="Int8LinearWeight"/>) and x quantized per row on the fly to unsigned bytes
 /// with a scale and zero point z (vpdpbusd multiplies unsigned by signed bytes). Integer dot products accumulate in int32;
-/// y = scale_x · scale_w · (acc − z·Σw) + b. Rows go in blocks of 4 (padding rows hold zeros), columns in 32-wide panels; items (row block × panel) are spread over the worker pool. The emitted
-/// VNNI kernel runs where the CPU has it; elsewhere <see cref="ManagedTile"/> computes the same integers.
+/// y = scale_x · scale_w · (acc − z·Σw) + b. The loop is <see cref="PanelDotGemm"/>'s (12-row packed blocks × 32-column
+/// panels); the emitted VNNI kernel runs where the CPU has it, elsewhere <see cref="VnniMicroKernel.RunManaged"/>
+/// computes the same integers.
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class Int8Gemm
 {
-    private const int Rows = VnniMicroKernel.Rows, Columns = VnniMicroKernel.Columns;
+    private const int Columns = VnniMicroKernel.Columns;
+
+    [ThreadStatic] private static byte[]? t_rows;
 
     public static void Run(WorkerPool? pool, float* x, int m, Int8LinearWeight w, float* y, bool useEmitted)
     {
-        int n = w.OutFeatures, k = w.InFeatures, kp = w.PaddedK;
+        int n = w.OutFeatures;
         if (m == 0 || n == 0) return;
-        int blocks = (m + Rows - 1) / Rows;
-        // Quantized activations [blocks·4, kp], per-row scales and zero points.
-        byte[] quantized = ArrayPool<byte>.Shared.Rent(blocks * Rows * kp);
-        float[] scales = ArrayPool<float>.Shared.Rent(blocks * Rows);
-        int[] zeros = ArrayPool<int>.Shared.Rent(blocks * Rows);
-        // Padding (rows past m, k past the end) holds each row's zero point, which stands for 0.
-        for (int r = 0; r < blocks * Rows; r++)
-        {
-            (float scale, int zero) = r < m ? QuantizeRowInto(x + (long)r * k, k, quantized.AsSpan(r * kp, kp)) : (1f, 0);
-            scales[r] = scale;
-            zeros[r] = zero;
-            quantized.AsSpan(r * kp + (r < m ? k : 0), r < m ? kp - k : kp).Fill((byte)zero);
-        }
-        fixed (byte* a = quantized)
+        float[] scales = ArrayPool<float>.Shared.Rent(m);
+        int[] zeros = ArrayPool<int>.Shared.Rent(m);
         fixed (float* xs = scales)
         fixed (int* xz = zeros)
         fixed (sbyte* packed = w.Packed)
@@ -40,23 +33,15 @@ internal static unsafe class Int8Gemm
         fixed (int* sums = w.ColumnSums)
         fixed (float* bias = w.Bias)
         {
-            var work = new Work
+            var kind = new Kind
             {
-                A = a, XScales = xs, XZeros = xz, Packed = packed, WScales = ws, Sums = sums, Bias = bias, Y = y,
-                M = m, N = n, PaddedK = kp, PanelBytes = w.PanelBytes, Panels = w.Panels, Emitted = useEmitted,
+                X = x, XScales = xs, XZeros = xz, Packed = packed, WScales = ws, Sums = sums, Bias = bias, Y = y,
+                N = n, K = w.InFeatures, PaddedK = w.PaddedK, PanelBytes = w.PanelBytes, Emitted = useEmitted,
             };
-            int items = blocks * w.Panels;
-            if (pool is null || items == 1) for (int i = 0; i < items; i++) work.Execute(i);
-            else pool.For(items, work);
+            PanelDotGemm.Run(pool, m, w.Panels, w.PaddedK / VnniMicroKernel.KGroup, kind);
         }
-        ArrayPool<byte>.Shared.Return(quantized);
         ArrayPool<float>.Shared.Return(scales);
         ArrayPool<int>.Shared.Return(zeros);
-    }
-
-    private static (float, int) QuantizeRowInto(float* row, int k, Span<byte> target)
-    {
-        fixed (byte* q = target) return QuantizeRow(row, k, q);
     }
 
     /// <summary>
@@ -99,34 +84,52 @@ internal static unsafe class Int8Gemm
         return (scale, zero);
     }
 
-    private struct Work : IParallelWork
+    private struct Kind : IPanelDotKind
     {
-        public byte* A;
-        public float* XScales, WScales, Bias, Y;
+        public float* X, XScales, WScales, Bias, Y;
         public sbyte* Packed;
         public int* Sums, XZeros;
-        public int M, N, PaddedK, PanelBytes, Panels;
+        public int N, K, PaddedK, PanelBytes;
         public bool Emitted;
 
-        public readonly void Execute(int index)
+        /// <summary>Quantizes the rows into a row-major scratch (k padded with each row's zero point, which stands for 0
+        /// and meets zero weights anyway), then interleaves them into the block.</summary>
+        public readonly void PackBlock(int row0, int rows, byte* block)
         {
-            int block = index / Panels, panel = index % Panels;
-            int* tile = stackalloc int[Rows * Columns];
-            byte* a = A + (long)block * Rows * PaddedK;
+            int kp = PaddedK;
+            byte[] scratch = t_rows is { } s && s.Length >= rows * kp ? s : (t_rows = new byte[PanelDotGemm.BlockRows * kp]);
+            fixed (byte* q = scratch)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    (float scale, int zero) = QuantizeRow(X + (long)(row0 + r) * K, K, q + r * kp);
+                    XScales[row0 + r] = scale;
+                    XZeros[row0 + r] = zero;
+                    new Span<byte>(q + r * kp + K, kp - K).Fill((byte)zero);
+                }
+                PanelDotEmitter.PackRowBlock(q, kp, rows, kp / VnniMicroKernel.KGroup, block);
+            }
+        }
+
+        public readonly void Tile(int rows, byte* block, int panel, void* tile)
+        {
             sbyte* b = Packed + (long)panel * PanelBytes;
-            if (Emitted) VnniMicroKernel.Run(a, PaddedK, b, tile, Columns, PaddedK);
-            else ManagedTile(a, PaddedK, b, tile, PaddedK);
-            // Dequantize into y: only the real rows and columns of this tile. A whole panel goes 16 lanes at a time with
-            // the same operations, in the same order, as the scalar columns of a partial one.
-            int rows = Math.Min(Rows, M - block * Rows), cols = Math.Min(Columns, N - panel * Columns);
-            int first = panel * Columns;
+            if (Emitted) VnniMicroKernel.Run(rows, block, b, (int*)tile, Columns, PaddedK);
+            else VnniMicroKernel.RunManaged(rows, block, b, (int*)tile, Columns, PaddedK);
+        }
+
+        /// <summary>Dequantizes into y: only the real columns. A whole panel goes 16 lanes at a time with the same
+        /// operations, in the same order, as the scalar columns of a partial one.</summary>
+        public readonly void Store(int row0, int rows, int panel, void* tile)
+        {
+            int first = panel * Columns, cols = Math.Min(Columns, N - first);
             for (int r = 0; r < rows; r++)
             {
-                int row = block * Rows + r;
+                int row = row0 + r;
                 float xs = XScales[row];
                 int zero = XZeros[row];
                 float* yr = Y + (long)row * N + first;
-                int* acc = tile + r * Columns;
+                int* acc = (int*)tile + r * Columns;
                 int c = 0;
                 if (cols == Columns && Vector512.IsHardwareAccelerated)
                 {
@@ -142,19 +145,5 @@ internal static unsafe class Int8Gemm
                     yr[c] = xs * WScales[first + c] * (float)(acc[c] - zero * Sums[first + c]) + Bias[first + c];
             }
         }
-    }
-
-    /// <summary>The microkernel's integers without VNNI: tile[r, c] = Σ a[r, k] (unsigned) · b (signed, panel layout).</summary>
-    internal static void ManagedTile(byte* a, int lda, sbyte* panel, int* tile, int k)
-    {
-        for (int r = 0; r < Rows; r++)
-            for (int c = 0; c < Columns; c++)
-            {
-                int sum = 0;
-                for (int g = 0; g < k / VnniMicroKernel.KGroup; g++)
-                    for (int i = 0; i < VnniMicroKernel.KGroup; i++)
-                        sum += a[r * lda + g * VnniMicroKernel.KGroup + i] * panel[g * VnniMicroKernel.PanelBytesPerGroup + c * VnniMicroKernel.KGroup + i];
-                tile[r * Columns + c] = sum;
-            }
     }
 }

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Vivace.Cpu;
+using Vivace.Tensors;
+
+namespace Vivace.Bench;
+
+/// <summary>
+/// Linear layers at all-MiniLM-L6-v2's shapes (QKV 384→1152, attention output 384→384, FFN up 384→1536, down 1536→384;
+/// 16, 128 and 1024 rows: one query, one 128-token line, a batch of 8) in f32, int8 and bf16, same thread count, the
+/// sides interleaved per shape; median GFLOP/s and each precision's speedup over f32. int8 and bf16 take the paths
+/// <see cref="CpuOps"/> picks on this CPU (the emitted VNNI / AVX512-BF16 kernels where present) and are named so.
+/// Model-free, so it runs where the embed benchmark's model cannot be carried (the lent GPU host's CPU).
+/// </summary>
+public static class GemmPrecisionBenchmark
+{
+    public static int Run(string[] args)
+    {
+        int threads = 2;
+        for (int i = 0; i < args.Length; i++)
+            if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i]);
+        var rng = new Random(7);
+        float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return a; }
+        var precisions = new (string Name, LinearPrecision Precision)[] { ("f32", LinearPrecision.F32), ("int8", LinearPrecision.Int8), ("bf16", LinearPrecision.BF16) };
+        var ops = precisions.Select(p => new CpuOps(threads) { LinearPrecision = p.Precision }).ToArray();
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {threads} threads, kernels {ops[0].Path}; int8 {(ops[1].Int8UsesVnni ? "VNNI (emitted)" : "Q8_0 form (no VNNI)")}, " +
+            $"bf16 {(ops[2].Bf16UsesDotProducts ? "AVX512-BF16 dot (emitted)" : "widening to f32")}");
+        Console.WriteLine("| rows × in → out | f32 GFLOP/s | int8 GFLOP/s | bf16 GFLOP/s | int8 / f32 | bf16 / f32 |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        var logRatios = new double[2];
+        int count = 0;
+        foreach (int m in new[] { 16, 128, 1024 })
+            foreach ((int k, int n) in new[] { (384, 1152), (384, 384), (384, 1536), (1536, 384) })
+            {
+                var weight = Tensor.FromArray(R(n * k), n, k);
+                var bias = Tensor.FromArray(R(n), n);
+                var x = Tensor.FromArray(R(m * k), m, k);
+                var y = Tensor.Zeros(m, n);
+                ILinearWeight[] prepared = [.. ops.Select(o => o.PrepareLinear(weight, bias))];
+                var times = precisions.Select(_ => new List<double>()).ToArray();
+                for (int p = 0; p < ops.Length; p++) for (int i = 0; i < 3; i++) ops[p].Linear(x, prepared[p], y);
+                var total = Stopwatch.StartNew();
+                // Rounds of one call per precision, so drift in the machine's speed falls on all sides alike.
+                while (times[0].Count < 7 || (total.ElapsedMilliseconds < 1200 && times[0].Count < 400))
+                    for (int p = 0; p < ops.Length; p++)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        ops[p].Linear(x, prepared[p], y);
+                        times[p].Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+                    }
+                double[] gflops = [.. times.Select(t => { t.Sort(); return 2.0 * m * k * n / t[t.Count / 2] / 1e9; })];
+                Console.WriteLine($"| {m} × {k} → {n} | {gflops[0]:F1} | {gflops[1]:F1} | {gflops[2]:F1} | {gflops[1] / gflops[0]:F2} | {gflops[2] / gflops[0]:F2} |");
+                logRatios[0] += Math.Log(gflops[1] / gflops[0]);
+                logRatios[1] += Math.Log(gflops[2] / gflops[0]);
+                count++;
+            }
+        Console.WriteLine($"int8 gemm geomean speedup vs f32: {Math.Exp(logRatios[0] / count):F2}");
+        Console.WriteLine($"bf16 gemm geomean speedup vs f32: {Math.Exp(logRatios[1] / count):F2}");
+        foreach (var o in ops) o.Dispose();
+        return 0;
+    }
+}
