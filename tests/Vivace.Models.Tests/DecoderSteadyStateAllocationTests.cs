@@ -43,4 +43,28 @@ public class DecoderSteadyStateAllocationTests
         Console.WriteLine($"{name}: {perStep} bytes a decode step (logits {logits})");
         Assert.True(perStep <= logits + 1536, $"{name}: {perStep} bytes a decode step, the logits take {logits}");
     }
+
+    [SkippableFact]
+    public void ConcurrentPassesOfOneModelDoNotShareBuffers()
+    {
+        var model = (LlamaModel)CausalLMLoader.Load(SharedData.Require("goldens", "llama-small"), CpuOps.Default);
+        long[][] prompts = [[5, 17, 42, 7, 99, 3, 11, 64], [8, 1, 300, 12], [77, 78, 79, 80, 81, 82], [2, 900, 4]];
+        const int Steps = 12;
+        float[][] Generate(long[] prompt)
+        {
+            KvCache cache = model.CreateCache(1, prompt.Length + Steps);
+            var logits = new List<float[]> { model.ForwardCached(1, prompt.Length, prompt, Enumerable.Repeat(1L, prompt.Length).ToArray(), cache).AsSpan().ToArray() };
+            for (int s = 1; s < Steps; s++)
+                logits.Add(model.ForwardCached(1, 1, [BatchGenerator.ArgMax(logits[^1])], [1], cache).AsSpan().ToArray());
+            return logits.ToArray();
+        }
+        float[][][] alone = prompts.Select(Generate).ToArray();
+        for (int round = 0; round < 5; round++)
+        {
+            var together = new float[prompts.Length][][];
+            Parallel.For(0, prompts.Length, new ParallelOptions { MaxDegreeOfParallelism = prompts.Length }, i => together[i] = Generate(prompts[i]));
+            for (int i = 0; i < prompts.Length; i++)
+                for (int s = 0; s < Steps; s++) Assert.Equal(alone[i][s], together[i][s]);
+        }
+    }
 }
