@@ -30,6 +30,10 @@ public sealed class ProfilingOps(ITensorOps inner) : ITensorOps
         Time($"Linear {weight.InFeatures}x{weight.OutFeatures}{(activation == Activation.None ? "" : "+" + activation)}", () => inner.Linear(input, weight, output, activation));
     public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output) =>
         Time("LayerNorm", () => inner.LayerNorm(input, residual, gamma, beta, epsilon, output));
+    public void RmsNorm(Tensor input, Tensor? residual, Tensor weight, float epsilon, Tensor output, Tensor? sum = null) =>
+        Time("RmsNorm", () => inner.RmsNorm(input, residual, weight, epsilon, output, sum));
+    public void GatedActivation(Tensor gateUp, Tensor output, Activation activation) =>
+        Time($"GatedActivation {activation}", () => inner.GatedActivation(gateUp, output, activation));
     public void Activate(Tensor x, Activation activation) => Time($"Activate {activation}", () => inner.Activate(x, activation));
     public void Add(Tensor x, Tensor addend) => Time("Add", () => inner.Add(x, addend));
     public void Gather(Tensor table, ReadOnlySpan<int> ids, Tensor output, bool accumulate = false)

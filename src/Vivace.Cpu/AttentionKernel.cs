@@ -5,7 +5,8 @@ namespace Vivace.Cpu;
 /// <summary>
 /// Attention for one (sequence, head): both products run on the GEMM micro-kernel. K's head slice is packed
 /// into 32-key panels (the layout of a packed weight, so S = Q·Kᵀ is a small linear layer), each score row gets
-/// its softmax, and V's head slice is packed into 32-wide panels of the head dimension for O = P·V.
+/// its softmax, and V's head slice is packed into 32-wide panels of the head dimension for O = P·V. Queries run in
+/// blocks of about 64 rows: the scratch holds a block's scores (O(block × length)), not the length×length matrix.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class AttentionKernel
@@ -13,6 +14,9 @@ internal static unsafe class AttentionKernel
     private const int PanelWidth = GemmMicroKernels.PanelWidth;
 
     [ThreadStatic] private static float[]? t_scratch;
+
+    /// <summary>Floats of this thread's scratch (tests: it stays O(block × length)).</summary>
+    internal static int ScratchLength => t_scratch?.Length ?? 0;
 
     /// <summary>One work item: a (sequence, head) pair.</summary>
     internal struct Work : IParallelWork
@@ -42,17 +46,30 @@ internal static unsafe class AttentionKernel
         }
     }
 
+    /// <summary>Query rows per block: about 64, a whole number of the micro-kernel's tiles.</summary>
+    internal static int QueryBlockRows(KernelPath path)
+    {
+        int tileRows = GemmMicroKernels.TileRows(path);
+        return tileRows * Math.Max(1, 64 / tileRows);
+    }
+
     /// <summary>
     /// q, k, v, o point at the head's first element; rows of q, k, v are <paramref name="stride"/> apart, rows of o
-    /// <paramref name="outputStride"/>.
+    /// <paramref name="outputStride"/>. Queries go in blocks of <paramref name="blockRows"/> (default
+    /// <see cref="QueryBlockRows"/>) so the scores held are a block's rows, never the whole length×length matrix.
     /// </summary>
     public static void Run(KernelPath path, float* q, float* k, float* v, int stride, float* o, int outputStride, int length, int headDim,
-        float scale, float* bias)
+        float scale, float* bias, int blockRows = 0)
     {
+        int tileRows = GemmMicroKernels.TileRows(path);
+        if (blockRows <= 0) blockRows = QueryBlockRows(path);
+        // Blocks start on tile boundaries, so every tile (its rows and their count) is the one an unblocked pass would
+        // run: each output is the same products summed in the same order, bit for bit.
+        blockRows = Math.Min((blockRows + tileRows - 1) / tileRows * tileRows, (length + tileRows - 1) / tileRows * tileRows);
         int keyPanels = (length + PanelWidth - 1) / PanelWidth, dimPanels = (headDim + PanelWidth - 1) / PanelWidth;
         int scoreStride = keyPanels * PanelWidth;
         int keyPackLength = keyPanels * PanelWidth * headDim, valuePackLength = dimPanels * PanelWidth * length;
-        int scoreLength = length * scoreStride;
+        int scoreLength = blockRows * scoreStride;
         int needed = keyPackLength + valuePackLength + scoreLength + 8 * PanelWidth;
         float[] scratch = t_scratch is { } s && s.Length >= needed ? s : (t_scratch = GC.AllocateArray<float>(Math.Max(needed, 1 << 16), pinned: true));
         float* keyPack = (float*)Unsafe.AsPointer(ref scratch[0]);
@@ -60,35 +77,37 @@ internal static unsafe class AttentionKernel
 
         PackKeys(k, stride, length, headDim, keyPack);
         PackValues(v, stride, length, headDim, valuePack);
-        int tileRows = GemmMicroKernels.TileRows(path);
-
-        // S = Q·Kᵀ: every score row is complete (padding columns hold zeros) before its softmax.
-        for (int p = 0; p < keyPanels; p++)
-            for (int i = 0; i < length; i += tileRows)
-                GemmMicroKernels.Tile(path, q + (nint)i * stride, stride, keyPack + (nint)p * headDim * PanelWidth, headDim,
-                    scores + (nint)i * scoreStride + p * PanelWidth, scoreStride, Math.Min(tileRows, length - i), null, accumulate: false);
-        for (int i = 0; i < length; i++)
-            Softmax.Row(path, scores + (nint)i * scoreStride, length, scale, bias == null ? null : bias + (nint)i * length);
-
-        // O = P·V over exactly `length` keys; head-dimension tails go through a tile and are copied out.
-        for (int p = 0; p < dimPanels; p++)
+        for (int first = 0; first < length; first += blockRows)
         {
-            int columns = Math.Min(PanelWidth, headDim - p * PanelWidth);
-            float* b = valuePack + (nint)p * length * PanelWidth;
-            for (int i = 0; i < length; i += tileRows)
+            int end = Math.Min(length, first + blockRows);
+            // S = Q·Kᵀ for the block's rows: every score row is complete (padding columns hold zeros) before its softmax.
+            for (int p = 0; p < keyPanels; p++)
+                for (int i = first; i < end; i += tileRows)
+                    GemmMicroKernels.Tile(path, q + (nint)i * stride, stride, keyPack + (nint)p * headDim * PanelWidth, headDim,
+                        scores + (nint)(i - first) * scoreStride + p * PanelWidth, scoreStride, Math.Min(tileRows, end - i), null, accumulate: false);
+            for (int i = first; i < end; i++)
+                Softmax.Row(path, scores + (nint)(i - first) * scoreStride, length, scale, bias == null ? null : bias + (nint)i * length);
+
+            // O = P·V over exactly `length` keys; head-dimension tails go through a tile and are copied out.
+            for (int p = 0; p < dimPanels; p++)
             {
-                int rows = Math.Min(tileRows, length - i);
-                float* a = scores + (nint)i * scoreStride;
-                float* c = o + (nint)i * outputStride + p * PanelWidth;
-                if (columns == PanelWidth)
+                int columns = Math.Min(PanelWidth, headDim - p * PanelWidth);
+                float* b = valuePack + (nint)p * length * PanelWidth;
+                for (int i = first; i < end; i += tileRows)
                 {
-                    GemmMicroKernels.Tile(path, a, scoreStride, b, length, c, outputStride, rows, null, accumulate: false);
-                }
-                else
-                {
-                    GemmMicroKernels.Tile(path, a, scoreStride, b, length, edgeTile, PanelWidth, rows, null, accumulate: false);
-                    for (int r = 0; r < rows; r++)
-                        new ReadOnlySpan<float>(edgeTile + r * PanelWidth, columns).CopyTo(new Span<float>(c + (nint)r * outputStride, columns));
+                    int rows = Math.Min(tileRows, end - i);
+                    float* a = scores + (nint)(i - first) * scoreStride;
+                    float* c = o + (nint)i * outputStride + p * PanelWidth;
+                    if (columns == PanelWidth)
+                    {
+                        GemmMicroKernels.Tile(path, a, scoreStride, b, length, c, outputStride, rows, null, accumulate: false);
+                    }
+                    else
+                    {
+                        GemmMicroKernels.Tile(path, a, scoreStride, b, length, edgeTile, PanelWidth, rows, null, accumulate: false);
+                        for (int r = 0; r < rows; r++)
+                            new ReadOnlySpan<float>(edgeTile + r * PanelWidth, columns).CopyTo(new Span<float>(c + (nint)r * outputStride, columns));
+                    }
                 }
             }
         }

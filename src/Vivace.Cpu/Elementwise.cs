@@ -57,6 +57,21 @@ internal struct TanhOp : IUnaryOp
     public static float Apply(float x) => VectorMath.Tanh(x);
 }
 
+internal struct SiluOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TL, TV>(TV x) where TL : ISimdLanes<TV> where TV : struct =>
+        TL.Divide(x, TL.Add(TL.Splat(1f), VectorMath.Exp<TL, TV>(TL.Subtract(default, x))));
+    public static float Apply(float x) => x / (1f + VectorMath.Exp(-x));
+}
+
+internal struct IdentityOp : IUnaryOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TL, TV>(TV x) where TL : ISimdLanes<TV> where TV : struct => x;
+    public static float Apply(float x) => x;
+}
+
 /// <summary>In-place activations and element-wise adds on contiguous floats, one entry point per path.</summary>
 [SkipLocalsInit]
 internal static unsafe class Elementwise
@@ -70,6 +85,7 @@ internal static unsafe class Elementwise
             case Activation.GeluTanh: Map<GeluTanhOp>(path, x, length); return;
             case Activation.Relu: Map<ReluOp>(path, x, length); return;
             case Activation.Tanh: Map<TanhOp>(path, x, length); return;
+            case Activation.Silu: Map<SiluOp>(path, x, length); return;
             default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
         }
     }

@@ -10,6 +10,8 @@ public enum Activation
     GeluTanh,
     Relu,
     Tanh,
+    /// <summary>SiLU (swish), <c>x / (1 + e^−x)</c>, as HF "silu": the gate of Llama-family MLPs.</summary>
+    Silu,
 }
 
 /// <summary>A linear layer's weight prepared once (packed for the backend) for repeated <c>y = x·Wᵀ + b</c>.</summary>
@@ -44,6 +46,23 @@ public interface ITensorOps
     /// <paramref name="output"/> may be the same tensor as <paramref name="input"/> or <paramref name="residual"/>.
     /// </summary>
     void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output);
+
+    /// <summary>
+    /// <c>output = RMSNorm(input + residual) · weight</c> over the last axis (residual optional), as transformers'
+    /// LlamaRMSNorm in f32: <c>y = w · (x · 1/sqrt(mean(x²) + eps))</c>. <paramref name="output"/> may be the same tensor
+    /// as <paramref name="input"/> or <paramref name="residual"/>. <paramref name="sum"/>, when given, also receives
+    /// <c>input + residual</c> (a pre-norm decoder's residual stream: pass <paramref name="input"/> itself for
+    /// <c>input += residual</c> in the same pass); it may be <paramref name="input"/> or <paramref name="residual"/> but
+    /// must not overlap <paramref name="output"/>.
+    /// </summary>
+    void RmsNorm(Tensor input, Tensor? residual, Tensor weight, float epsilon, Tensor output, Tensor? sum = null);
+
+    /// <summary>
+    /// A gated MLP's middle step: <c>output[r, i] = activation(gateUp[r, i]) · gateUp[r, inner + i]</c>, from the fused
+    /// <c>[rows, 2·inner]</c> gate|up projection into <c>[rows, inner]</c> (SwiGLU with <see cref="Activation.Silu"/>,
+    /// GeGLU with <see cref="Activation.GeluTanh"/> or <see cref="Activation.Gelu"/>). The two must not overlap.
+    /// </summary>
+    void GatedActivation(Tensor gateUp, Tensor output, Activation activation);
 
     /// <summary>Applies an activation in place.</summary>
     void Activate(Tensor x, Activation activation);

@@ -41,6 +41,7 @@ internal static class Reference
         Activation.GeluTanh => 0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))),
         Activation.Relu => Math.Max(v, 0),
         Activation.Tanh => Math.Tanh(v),
+        Activation.Silu => v / (1 + Math.Exp(-v)),
         _ => throw new ArgumentOutOfRangeException(nameof(act)),
     };
 
@@ -67,6 +68,20 @@ internal static class Reference
             r = 1 - Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / (ax + f);
         }
         return x < 0 ? -r : r;
+    }
+
+    /// <summary>y = w · (x + res) / sqrt(mean((x + res)²) + eps) per row, in double.</summary>
+    public static double[] RmsNorm(float[] x, float[]? res, float[] w, double eps, int rows, int n)
+    {
+        var y = new double[rows * n];
+        for (int r = 0; r < rows; r++)
+        {
+            double sq = 0;
+            for (int i = 0; i < n; i++) { double v = x[r * n + i] + (double)(res?[r * n + i] ?? 0); sq += v * v; }
+            double inv = 1 / Math.Sqrt(sq / n + eps);
+            for (int i = 0; i < n; i++) y[r * n + i] = w[i] * ((x[r * n + i] + (double)(res?[r * n + i] ?? 0)) * inv);
+        }
+        return y;
     }
 
     public static double[] LayerNorm(float[] x, float[]? res, float[] g, float[] b, double eps, int rows, int n)

@@ -86,6 +86,14 @@ internal sealed class StackedParts
         return last;
     }
 
+    /// <summary>Copies the rows of each sequence's last new token into <paramref name="target"/> <c>[sequences, width]</c>.</summary>
+    public void CopyLastRows(Tensor stacked, Tensor target)
+    {
+        int width = stacked.Shape[1];
+        for (int s = 0; s < LastRows.Length; s++)
+            stacked.AsSpan().Slice(LastRows[s] * width, width).CopyTo(target.AsSpan().Slice(s * width, width));
+    }
+
     /// <summary>Marks every part's reserved slots filled, once all layers have written them.</summary>
     public void Commit()
     {

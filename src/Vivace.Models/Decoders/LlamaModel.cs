@@ -25,8 +25,9 @@ public sealed class LlamaLayer
 /// <see cref="ForwardCached"/> (prefill/decode against a <see cref="KvCache"/>). Modules: <c>model.embed_tokens</c>,
 /// <c>model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj | self_attn.{qkv,o}_proj, post_attention_layernorm,
 /// mlp.{gate,up,down}_proj | mlp.{gate_up,down}_proj}</c>, <c>model.norm</c>, <c>lm_head</c> (or the embedding when tied).
-/// Linear layers, the embedding lookup and attention over the cache go through <see cref="ITensorOps"/>; RMSNorm, RoPE
-/// and the gate are scalar here for correctness — fused backend kernels come with the CPU acceleration work.
+/// Linear layers, the embedding lookup, attention over the cache, residual add + RMSNorm and the gate go through
+/// <see cref="ITensorOps"/>; RoPE rotates q and k in place inside the fused QKV rows. Activation buffers are reused pass
+/// after pass (<see cref="DecoderScratchSlot"/>).
 /// </summary>
 public sealed class LlamaModel : ICausalLM
 {
@@ -36,6 +37,7 @@ public sealed class LlamaModel : ICausalLM
     private readonly RmsNorm _finalNorm;
     private readonly ILinearWeight _lmHead;
     private readonly Rope _rope;
+    private readonly DecoderScratchSlot _scratch = new();
 
     public LlamaModel(DecoderConfig config, WeightScope root)
     {
@@ -165,63 +167,69 @@ public sealed class LlamaModel : ICausalLM
     {
         DecoderConfig c = Config;
         var stack = new StackedParts(parts, c.VocabSize);
-        int tokens = stack.Rows, h = c.HiddenSize, hd = c.HeadDim;
-        int qOut = c.Heads * hd, kvOut = c.KeyValueHeads * hd;
+        int tokens = stack.Rows, hd = c.HeadDim;
+        int qOut = c.Heads * hd, kvOut = c.KeyValueHeads * hd, qkvWidth = qOut + 2 * kvOut;
+        DecoderScratch s = _scratch.Rent(new DecoderShape(c.HiddenSize, qkvWidth, qOut, c.IntermediateSize), tokens, stack.LastRows.Length);
+        try
+        {
+            return ForwardLayers(parts, stack, s, lastOnly);
+        }
+        finally
+        {
+            _scratch.Return(s);
+        }
+    }
 
-        Tensor hidden = Tensor.Zeros(tokens, h);
-        _ops.Gather(_embedTokens, stack.Ids, hidden);
-        int qkvWidth = qOut + 2 * kvOut, inner = c.IntermediateSize;
-        Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
-        Tensor qkv = Tensor.Zeros(tokens, qkvWidth), q = Tensor.Zeros(tokens, qOut), k = Tensor.Zeros(tokens, kvOut);
-        Tensor context = Tensor.Zeros(tokens, qOut);
-        Tensor gateUp = Tensor.Zeros(tokens, 2 * inner), gated = Tensor.Zeros(tokens, inner);
+    private Tensor ForwardLayers(IReadOnlyList<CachePart> parts, StackedParts stack, DecoderScratch s, bool lastOnly)
+    {
+        DecoderConfig c = Config;
+        int hd = c.HeadDim, qOut = c.Heads * hd, kvOut = c.KeyValueHeads * hd, qkvWidth = qOut + 2 * kvOut;
+        Tensor hidden = s.Hidden, normed = s.Normed, projected = s.Projected, qkv = s.QueryKeyValue, context = s.Context;
+        Activation gate = c.GateActivation.ToActivation();
         float scale = 1f / MathF.Sqrt(hd);
 
+        _ops.Gather(_embedTokens, stack.Ids, hidden);
+        _layers[0].InputNorm.Forward(_ops, hidden, null, normed);
         for (int l = 0; l < _layers.Length; l++)
         {
             LlamaLayer layer = _layers[l];
-            layer.InputNorm.Forward(hidden, normed);
             _ops.Linear(normed, layer.QueryKeyValue, qkv);
-            // RoPE rotates q and k; copy them out of the fused rows first (v goes to the cache as it is).
-            Split(qkv, 0, q);
-            Split(qkv, qOut, k);
-            _rope.Apply(q, stack.Positions);
-            _rope.Apply(k, stack.Positions);
+            // RoPE rotates q and k where they sit in the fused rows; k and v go to the cache and q to attention from there.
+            _rope.Apply(qkv.AsSpan(), qkvWidth, qOut + kvOut, stack.Positions);
             for (int p = 0; p < parts.Count; p++)
             {
                 KvCache cache = parts[p].Cache;
                 int row = stack.RowOffset[p], count = parts[p].Count;
-                cache.Store(l, count, k.AsSpan()[(row * kvOut)..], 0, kvOut, qkv.AsSpan()[(row * qkvWidth)..], qOut + kvOut, qkvWidth);
-                _ops.CachedAttention(q.AsSpan()[(row * qOut)..], qOut, cache.Keys(l), cache.Values(l), cache.Mask,
+                ReadOnlySpan<float> rows = qkv.AsSpan()[(row * qkvWidth)..];
+                cache.Store(l, count, rows, qOut, qkvWidth, rows, qOut + kvOut, qkvWidth);
+                _ops.CachedAttention(rows, qkvWidth, cache.Keys(l), cache.Values(l), cache.Mask,
                     context.AsSpan()[(row * qOut)..], new CachedAttentionShape(cache.Batch, count, stack.Start[p], cache.Capacity,
                         c.Heads, c.KeyValueHeads, hd, scale, layer.SlidingWindow ?? 0));
             }
             _ops.Linear(context, layer.Output, projected);
-            _ops.Add(hidden, projected);
-
-            layer.PostAttentionNorm.Forward(hidden, normed);
-            _ops.Linear(normed, layer.GateUp, gateUp);
-            GatedActivation.Apply(gateUp, gated, inner, c.GateActivation);
-            _ops.Linear(gated, layer.Down, projected);
-            _ops.Add(hidden, projected);
+            // hidden += projected and normed = RMSNorm(hidden) in one pass.
+            layer.PostAttentionNorm.Forward(_ops, hidden, projected, normed, sum: hidden);
+            _ops.Linear(normed, layer.GateUp, s.GateUp);
+            _ops.GatedActivation(s.GateUp, s.Gated, gate);
+            _ops.Linear(s.Gated, layer.Down, projected);
+            // The MLP's residual add fuses with the next layer's input norm; after the last layer the final norm reads
+            // only the rows the LM head needs.
+            if (l + 1 < _layers.Length) _layers[l + 1].InputNorm.Forward(_ops, hidden, projected, normed, sum: hidden);
+            else _ops.Add(hidden, projected);
         }
         stack.Commit();
 
         // Generation needs only each sequence's last position: normalise and project just those rows (the LM head is
         // the largest matmul).
-        Tensor final = lastOnly ? stack.LastRowsOf(hidden) : hidden;
-        _finalNorm.Forward(final, final);
+        Tensor final = hidden;
+        if (lastOnly)
+        {
+            stack.CopyLastRows(hidden, s.LastRows);
+            final = s.LastRows;
+        }
+        _finalNorm.Forward(_ops, final, null, final);
         Tensor logits = Tensor.Zeros(final.Shape[0], c.VocabSize);
         _ops.Linear(final, _lmHead, logits);
         return logits;
-    }
-
-    /// <summary>Copies columns [offset, offset + width) of every row of <paramref name="source"/> into <paramref name="target"/>.</summary>
-    private static void Split(Tensor source, int offset, Tensor target)
-    {
-        int width = target.Shape[1], stride = source.Shape[1], rows = source.Shape[0];
-        ReadOnlySpan<float> s = source.AsSpan();
-        Span<float> t = target.AsSpan();
-        for (int r = 0; r < rows; r++) s.Slice(r * stride + offset, width).CopyTo(t.Slice(r * width, width));
     }
 }

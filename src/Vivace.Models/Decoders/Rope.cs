@@ -16,7 +16,7 @@ namespace Vivace.Models.Decoders;
 /// beta_fast/beta_slow correction dims; longrope divides by short_factor or long_factor; dynamic NTK raises θ by
 /// <c>(factor·L/max − (factor−1))^(d/(d−2))</c> for a sequence length L past max_position_embeddings.
 /// </para>
-/// Scalar for correctness; a fused kernel comes later.
+/// The rotation runs in place on strided rows (inside a fused QKV row), vectorized over the paired halves.
 /// </summary>
 public sealed class Rope
 {
@@ -108,10 +108,24 @@ public sealed class Rope
     /// </summary>
     public void Apply(Tensor x, ReadOnlySpan<int> positions)
     {
-        int half = RotaryDim / 2;
-        Span<float> data = x.AsSpan();
         int width = x.Shape[1];
         if (width % HeadDim != 0) throw new ArgumentException($"row width {width} is not a multiple of head_dim {HeadDim}", nameof(x));
+        Apply(x.AsSpan(), width, width, positions);
+    }
+
+    /// <summary>
+    /// Rotates the heads in the first <paramref name="columns"/> floats of rows <paramref name="rowStride"/> apart, in
+    /// place: q and k where they sit in a fused <c>[q | k | v]</c> row (columns = q and k widths), so nothing is copied out.
+    /// cos and sin are computed once per row and shared by all its heads. <paramref name="vectorized"/> false: the
+    /// scalar reference rotation (tests).
+    /// </summary>
+    public void Apply(Span<float> data, int rowStride, int columns, ReadOnlySpan<int> positions, bool vectorized = true)
+    {
+        if (columns % HeadDim != 0) throw new ArgumentException($"{columns} columns are not a multiple of head_dim {HeadDim}", nameof(columns));
+        if (columns > rowStride) throw new ArgumentException($"{columns} columns exceed the row stride {rowStride}", nameof(columns));
+        if (positions.Length > 0 && data.Length < (positions.Length - 1) * rowStride + columns)
+            throw new ArgumentException($"{positions.Length} rows of stride {rowStride} do not fit {data.Length} floats", nameof(data));
+        int half = RotaryDim / 2;
         float[] invFreq = _invFreq;
         if (_scaling.Type is "dynamic" or "longrope" && positions.Length > 0)
         {
@@ -131,16 +145,8 @@ public sealed class Rope
                 cos[i] = MathF.Cos(angle) * scale;
                 sin[i] = MathF.Sin(angle) * scale;
             }
-            Span<float> row = data.Slice(t * width, width);
-            for (int h = 0; h < width; h += HeadDim)
-            {
-                for (int i = 0; i < half; i++)
-                {
-                    float a = row[h + i], b = row[h + i + half];
-                    row[h + i] = a * cos[i] - b * sin[i];
-                    row[h + i + half] = b * cos[i] + a * sin[i];
-                }
-            }
+            Span<float> row = data.Slice(t * rowStride, columns);
+            for (int h = 0; h < columns; h += HeadDim) RopeRotation.Rotate(row.Slice(h, HeadDim), cos, sin, vectorized);
         }
     }
 
