@@ -14,8 +14,18 @@ public static class Pooler
         for (int s = 0; s < sequences.Count; s++)
             if (sequences.Length(s) > 0)
                 src.Slice(sequences.Start(s) * h, h).CopyTo(dst.Slice(s * h, h));
-        var pooled = Tensor.Zeros(sequences.Count, dense.OutFeatures);
-        ops.Linear(first, dense, pooled, Activation.Tanh);
+        return DenseTanh(ops, first, dense);
+    }
+
+    /// <summary>The pooler on rows that already are each sequence's first token (<c>[sequences, hidden]</c>).</summary>
+    public static Tensor DenseTanh(ITensorOps ops, Tensor firstTokens, ILinearWeight dense)
+    {
+        var pooled = Tensor.Zeros(firstTokens.Shape[0], dense.OutFeatures);
+        ops.Linear(firstTokens, dense, pooled, Activation.Tanh);
         return pooled;
     }
+
+    /// <summary>Pooler output from an encoder's output, whether it holds every token or first tokens only.</summary>
+    public static Tensor Apply(ITensorOps ops, EncoderOutput output, RaggedBatch sequences, ILinearWeight dense) =>
+        output.FirstTokensOnly ? DenseTanh(ops, output.LastHiddenState, dense) : FirstTokenDenseTanh(ops, output.LastHiddenState, sequences, dense);
 }

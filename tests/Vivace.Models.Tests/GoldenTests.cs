@@ -42,6 +42,45 @@ public class GoldenTests
         }
     }
 
+    /// <summary>
+    /// First tokens only (the last layer's attention output and FFN on each sequence's first token alone): those rows of
+    /// last_hidden_state and pooler_output still match transformers, and equal the full forward's rows.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("bert-small")]
+    [InlineData("roberta-small")]
+    [InlineData("distilbert-small")]
+    [InlineData("mpnet-small")]
+    public void FirstTokensOnlyMatchTransformers(string name)
+    {
+        string dir = SharedData.Require("goldens", name);
+        IEncoderModel model = EncoderModelLoader.Load(dir, CpuOps.Default);
+        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1], h = model.HiddenSize;
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        long[] types = goldens.Contains("token_type_ids") ? goldens.GetRaw("token_type_ids").Span<long>().ToArray() : [];
+        var input = EncoderBatch.FromPadded(batch, seq, ids.Span<long>(), mask, types);
+
+        EncoderOutput full = model.Forward(input), first = model.Forward(input, firstTokensOnly: true);
+
+        Assert.True(first.FirstTokensOnly);
+        Assert.Equal([batch, h], first.LastHiddenState.Shape.ToArray());
+        ReadOnlySpan<float> golden = goldens.Get("last_hidden_state").AsSpan();
+        var expected = new float[batch * h];
+        var fromFull = new float[batch * h];
+        for (int b = 0; b < batch; b++)
+        {
+            // Right-padded: every sequence's first token is column 0.
+            golden.Slice(b * seq * h, h).CopyTo(expected.AsSpan(b * h));
+            full.LastHiddenState.AsSpan().Slice(input.Sequences.Start(b) * h, h).CopyTo(fromFull.AsSpan(b * h));
+        }
+        AssertClose(expected, first.LastHiddenState.AsSpan(), null, h, "first-token last_hidden_state");
+        AssertClose(fromFull, first.LastHiddenState.AsSpan(), null, h, "first-token rows vs the full forward");
+        if (goldens.Contains("pooler_output"))
+            AssertClose(goldens.Get("pooler_output").AsSpan(), first.PoolerOutput!.AsSpan(), null, h, "pooler_output");
+    }
+
     /// <summary>Max |expected − actual| over non-padding rows ≤ 1e-4 · max |expected|.</summary>
     /// <summary>Rows where the mask is set agree within 1e-4 of the golden's largest magnitude; returns (max diff, that magnitude).</summary>
     internal static (float Worst, float Scale) AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, long[]? mask, int dim, string what)

@@ -1,3 +1,4 @@
+using Vivace.Tests;
 using Vivace.Formats;
 using Vivace.Models.SentenceTransformers;
 using Vivace.Tensors;
@@ -66,6 +67,29 @@ public sealed class SentenceTransformerTests : IDisposable
          {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
          {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
         """;
+
+    /// <summary>[CLS] pooling runs the last layer on first tokens only; the vectors equal pooling the full forward's
+    /// output (and an empty sequence falls back to the full forward, pooled as zeros).</summary>
+    [SkippableFact]
+    public void ClsPoolingOnFirstTokensEqualsPoolingTheFullOutput()
+    {
+        string dir = SharedData.Require("goldens", "bert-small");
+        IEncoderModel encoder = EncoderModelLoader.Load(dir, Vivace.Cpu.CpuOps.Default);
+        var cls = new PoolingConfig { ClsToken = true };
+        var model = new SentenceTransformer(encoder, new SentenceTransformerConfig { Pooling = cls }, Vivace.Cpu.CpuOps.Default);
+        var rng = new Random(3);
+        int[][] sequences = [.. new[] { 9, 1, 17, 4 }.Select(n => Enumerable.Range(0, n).Select(_ => rng.Next(1, encoder.VocabSize)).ToArray())];
+        var batch = EncoderBatch.FromSequences(sequences);
+        float[][] expected = Pooling.Apply(cls, encoder.Forward(batch, withPooler: false).LastHiddenState, batch.Sequences);
+        float[][] got = model.Encode(batch, normalize: false);
+        for (int i = 0; i < expected.Length; i++)
+            for (int j = 0; j < expected[i].Length; j++)
+                Assert.True(MathF.Abs(expected[i][j] - got[i][j]) <= 1e-5f * (1 + MathF.Abs(expected[i][j])), $"sequence {i} dim {j}: {got[i][j]} vs {expected[i][j]}");
+        Assert.Throws<ArgumentException>(() => encoder.Forward(EncoderBatch.FromSequences([[5], []]), firstTokensOnly: true));
+        float[][] withEmpty = model.Encode(EncoderBatch.FromSequences([sequences[0], []]), normalize: false);
+        Assert.Equal(expected[0], withEmpty[0]);
+        Assert.All(withEmpty[1], v => Assert.Equal(0f, v));
+    }
 
     [Fact]
     public void ReadsModulesPoolingAndMaxSeqLength()

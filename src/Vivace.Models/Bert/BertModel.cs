@@ -53,13 +53,16 @@ public sealed class BertModel : IEncoderModel
     /// <summary>RoBERTa's positions start after padding_idx, so fewer tokens fit.</summary>
     public int MaxPositions => _robertaPositions ? _config.MaxPositions - _config.PadTokenId - 1 : _config.MaxPositions;
 
-    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null)
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null, bool firstTokensOnly = false)
     {
         int[] positions = _robertaPositions ? PositionIds.AfterPadding(batch, _config.PadTokenId) : batch.Columns;
         Tensor hidden = _embeddings.Forward(_ops, batch, positions, hiddenState);
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch);
+        Tensor? first = firstTokensOnly ? Tensor.Zeros(batch.Sequences.Count, HiddenSize) : null;
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch, first);
+        var output = new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
 
-        Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
-        return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };
+        if (!withPooler || _pooler == null) return output;
+        return new EncoderOutput { LastHiddenState = output.LastHiddenState, FirstTokensOnly = output.FirstTokensOnly,
+            PoolerOutput = Pooler.Apply(_ops, output, batch.Sequences, _pooler) };
     }
 }

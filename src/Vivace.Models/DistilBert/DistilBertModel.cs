@@ -46,10 +46,12 @@ public sealed class DistilBertModel : IEncoderModel
     public int MaxPositions => _config.MaxPositions;
     public bool HasPooler => false;
 
-    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null)
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null, bool firstTokensOnly = false)
     {
         Tensor hidden = _embeddings.Forward(_ops, batch, batch.Columns, hiddenState);
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch);
-        return new EncoderOutput { LastHiddenState = hidden };
+        Tensor? first = firstTokensOnly ? Tensor.Zeros(batch.Sequences.Count, HiddenSize) : null;
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch, first);
+        var output = new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
+        return output;
     }
 }

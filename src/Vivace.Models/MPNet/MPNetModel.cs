@@ -52,13 +52,16 @@ public sealed class MPNetModel : IEncoderModel
     public int MaxPositions => _config.MaxPositions - _config.PadTokenId - 1;
     public bool HasPooler => _pooler != null;
 
-    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null)
+    public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null, bool firstTokensOnly = false)
     {
         Tensor hidden = _embeddings.Forward(_ops, batch, PositionIds.AfterPadding(batch, _config.PadTokenId), hiddenState);
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, PositionBias(batch), _scratch);
+        Tensor? first = firstTokensOnly ? Tensor.Zeros(batch.Sequences.Count, HiddenSize) : null;
+        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, PositionBias(batch), _scratch, first);
+        var output = new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
 
-        Tensor? pooled = withPooler && _pooler != null ? Pooler.FirstTokenDenseTanh(_ops, hidden, batch.Sequences, _pooler) : null;
-        return new EncoderOutput { LastHiddenState = hidden, PoolerOutput = pooled };
+        if (!withPooler || _pooler == null) return output;
+        return new EncoderOutput { LastHiddenState = output.LastHiddenState, FirstTokensOnly = output.FirstTokensOnly,
+            PoolerOutput = Pooler.Apply(_ops, output, batch.Sequences, _pooler) };
     }
 
     /// <summary>Per sequence, <c>[heads, L, L]</c>: the learned bias of the bucket of (key column − query column).</summary>

@@ -54,8 +54,12 @@ public sealed class SentenceTransformer
         float[][] vectors;
         try
         {
-            EncoderOutput output = Encoder.Forward(batch, withPooler: false, buffer.Slice(0, tokens));
-            vectors = Pooling.Apply(Config.Pooling, output.LastHiddenState, batch.Sequences);
+            // [CLS] pooling alone needs the last layer only at each sequence's first token.
+            bool firstOnly = Config.Pooling is { ClsToken: true, ModeCount: 1 } && AllNonEmpty(batch.Sequences);
+            EncoderOutput output = Encoder.Forward(batch, withPooler: false, buffer.Slice(0, tokens), firstOnly);
+            vectors = firstOnly
+                ? [.. Enumerable.Range(0, batch.Sequences.Count).Select(s => output.LastHiddenState.AsSpan().Slice(s * Encoder.HiddenSize, Encoder.HiddenSize).ToArray())]
+                : Pooling.Apply(Config.Pooling, output.LastHiddenState, batch.Sequences);
         }
         finally
         {
@@ -73,6 +77,12 @@ public sealed class SentenceTransformer
         if (normalize ?? Config.Normalize)
             foreach (float[] v in vectors) Pooling.Normalize(v);
         return vectors;
+    }
+
+    private static bool AllNonEmpty(RaggedBatch sequences)
+    {
+        for (int s = 0; s < sequences.Count; s++) if (sequences.Length(s) == 0) return false;
+        return true;
     }
 
     private static IWeightSource OpenDenseWeights(string directory)
