@@ -17,7 +17,7 @@ public static class PrecisionOption
         new Dictionary<string, (LinearPrecision, string)>(StringComparer.OrdinalIgnoreCase)
         {
             ["none"] = (LinearPrecision.F32, "f32 weights (default)"),
-            ["int8"] = (LinearPrecision.Int8, "per-channel int8 weights, activations quantized per row (VNNI); contracting layers stay f32"),
+            ["int8"] = (LinearPrecision.Int8, "int8 weights and activations, a scale per channel (row) and 128 k (VNNI); Q8_0 blocks without VNNI"),
             ["q8_0"] = (LinearPrecision.Q8_0, "ggml Q8_0 blocks, 8.5 bits a weight"),
             ["q4_0"] = (LinearPrecision.Q4_0, "ggml Q4_0 blocks, 4.5 bits a weight"),
         };

@@ -4,7 +4,8 @@ namespace Vivace.Cpu;
 public enum LinearPrecision
 {
     F32,
-    /// <summary>Per-channel int8 weights, activations quantized per row at run time (VNNI where the CPU has it).</summary>
+    /// <summary>int8 weights (a scale per output channel and 128 k), activations quantized per row and group at run time
+    /// (VNNI where the CPU has it; Q8_0 blocks elsewhere).</summary>
     Int8,
     /// <summary>
     /// ggml Q8_0 blocks (the reference quantizer, as <c>--quantize q8_0</c> writes them), activations quantized to Q8_0

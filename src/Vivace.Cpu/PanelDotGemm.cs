@@ -13,8 +13,9 @@ internal unsafe interface IPanelDotKind
     /// <summary>Converts rows <paramref name="row0"/>.. (<paramref name="rows"/> of them) of x into <paramref name="block"/>.</summary>
     void PackBlock(int row0, int rows, byte* block);
 
-    /// <summary>The microkernel: tile[rows × 32] (ldc 32) for one packed block and one panel.</summary>
-    void Tile(int rows, byte* block, int panel, void* tile);
+    /// <summary>The microkernel: tile[rows × 32] (ldc 32) for one packed block (x's rows from <paramref name="row0"/>) and one panel. The tile has room for
+    /// <see cref="PanelDotGemm.TilePlanes"/> such tiles one after another (a kind may keep sums across kernel calls).</summary>
+    void Tile(int row0, int rows, byte* block, int panel, void* tile);
 
     /// <summary>Writes the tile's rows into y (bias, dequantization …) for <paramref name="panel"/>'s real columns.</summary>
     void Store(int row0, int rows, int panel, void* tile);
@@ -28,7 +29,7 @@ internal unsafe interface IPanelDotKind
 /// </summary>
 internal static unsafe class PanelDotGemm
 {
-    public const int BlockRows = PanelDotEmitter.MaxRows, ChunkBlocks = 8;
+    public const int BlockRows = PanelDotEmitter.MaxRows, ChunkBlocks = 8, TilePlanes = 2;
 
     /// <param name="groups">k-groups (4 bytes a row) a packed block holds per row: the kind's whole packed row.</param>
     public static void Run<TKind>(WorkerPool? pool, int m, int panels, int groups, TKind kind) where TKind : unmanaged, IPanelDotKind
@@ -79,12 +80,12 @@ internal static unsafe class PanelDotGemm
         {
             // Chunk-major: items taken together share a chunk's blocks (in L2), each brings its own panel once.
             int chunk = index / Panels, panel = index % Panels;
-            int* tile = stackalloc int[BlockRows * PanelDotEmitter.Columns];
+            int* tile = stackalloc int[TilePlanes * BlockRows * PanelDotEmitter.Columns];
             int last = Math.Min(Blocks, (chunk + 1) * ChunkBlocks);
             for (int block = chunk * ChunkBlocks; block < last; block++)
             {
                 int row0 = block * BlockRows, rows = Math.Min(BlockRows, M - row0);
-                Kind.Tile(rows, A + block * BlockBytes, panel, tile);
+                Kind.Tile(row0, rows, A + block * BlockBytes, panel, tile);
                 Kind.Store(row0, rows, panel, tile);
             }
         }

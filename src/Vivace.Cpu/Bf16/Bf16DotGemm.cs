@@ -58,7 +58,7 @@ internal static unsafe class Bf16DotGemm
             }
         }
 
-        public readonly void Tile(int rows, byte* block, int panel, void* tile)
+        public readonly void Tile(int row0, int rows, byte* block, int panel, void* tile)
         {
             ushort* b = Packed + (long)panel * PanelElements;
             if (Emitted) Bf16MicroKernel.Run(rows, (ushort*)block, b, (float*)tile, Columns, PaddedK);

@@ -24,19 +24,24 @@ internal static unsafe class Int8Gemm
     {
         int n = w.OutFeatures;
         if (m == 0 || n == 0) return;
-        float[] scales = ArrayPool<float>.Shared.Rent(m);
-        int[] zeros = ArrayPool<int>.Shared.Rent(m);
+        // Per row and weight group (one group where the weight has a scale per channel): the activations' scale and zero point.
+        float[] scales = ArrayPool<float>.Shared.Rent(m * w.Groups);
+        int[] zeros = ArrayPool<int>.Shared.Rent(m * w.Groups);
         fixed (float* xs = scales)
         fixed (int* xz = zeros)
         fixed (sbyte* packed = w.Packed)
         fixed (float* ws = w.Scales)
         fixed (int* sums = w.ColumnSums)
         fixed (float* bias = w.Bias)
+        fixed (float* groupScales = w.GroupScales)
+        fixed (float* groupCorrection = w.GroupCorrection)
         {
             var kind = new Kind
             {
                 X = x, XScales = xs, XZeros = xz, Packed = packed, WScales = ws, Sums = sums, Bias = bias, Y = y,
                 N = n, K = w.InFeatures, PaddedK = w.PaddedK, PanelBytes = w.PanelBytes, Emitted = useEmitted,
+                GroupSize = w.GroupSize, Groups = w.Groups, GroupScales = groupScales, GroupCorrection = groupCorrection,
+                PaddedColumns = w.Panels * Columns,
             };
             PanelDotGemm.Run(pool, m, w.Panels, w.PaddedK / VnniMicroKernel.KGroup, kind);
         }
@@ -86,36 +91,93 @@ internal static unsafe class Int8Gemm
 
     private struct Kind : IPanelDotKind
     {
-        public float* X, XScales, WScales, Bias, Y;
+        public float* X, XScales, WScales, Bias, Y, GroupScales, GroupCorrection;
         public sbyte* Packed;
         public int* Sums, XZeros;
-        public int N, K, PaddedK, PanelBytes;
+        public int N, K, PaddedK, PanelBytes, GroupSize, Groups, PaddedColumns;
         public bool Emitted;
 
-        /// <summary>Quantizes the rows into a row-major scratch (k padded with each row's zero point, which stands for 0
-        /// and meets zero weights anyway), then interleaves them into the block.</summary>
+        /// <summary>Quantizes the rows into a row-major scratch — per weight group, each with its own scale and zero point,
+        /// where the weight has groups — (k padded with the last zero point, which meets zero weights anyway), then
+        /// interleaves them into the block.</summary>
         public readonly void PackBlock(int row0, int rows, byte* block)
         {
-            int kp = PaddedK;
+            int kp = PaddedK, size = GroupSize == 0 ? K : GroupSize;
             byte[] scratch = t_rows is { } s && s.Length >= rows * kp ? s : (t_rows = new byte[PanelDotGemm.BlockRows * kp]);
             fixed (byte* q = scratch)
             {
                 for (int r = 0; r < rows; r++)
                 {
-                    (float scale, int zero) = QuantizeRow(X + (long)(row0 + r) * K, K, q + r * kp);
-                    XScales[row0 + r] = scale;
-                    XZeros[row0 + r] = zero;
+                    int zero = 0;
+                    for (int g = 0; g < Groups; g++)
+                    {
+                        int first = g * size, count = Math.Min(size, K - first);
+                        (float scale, zero) = QuantizeRow(X + (long)(row0 + r) * K + first, count, q + r * kp + first);
+                        XScales[(row0 + r) * Groups + g] = scale;
+                        XZeros[(row0 + r) * Groups + g] = zero;
+                    }
                     new Span<byte>(q + r * kp + K, kp - K).Fill((byte)zero);
                 }
                 PanelDotEmitter.PackRowBlock(q, kp, rows, kp / VnniMicroKernel.KGroup, block);
             }
         }
 
-        public readonly void Tile(int rows, byte* block, int panel, void* tile)
+        public readonly void Tile(int row0, int rows, byte* block, int panel, void* tile)
         {
             sbyte* b = Packed + (long)panel * PanelBytes;
-            if (Emitted) VnniMicroKernel.Run(rows, block, b, (int*)tile, Columns, PaddedK);
-            else VnniMicroKernel.RunManaged(rows, block, b, (int*)tile, Columns, PaddedK);
+            if (GroupSize == 0)
+            {
+                Kernel(rows, block, b, (int*)tile, PaddedK);
+                return;
+            }
+            // Group by group: the kernel's integers for the group's k (block and panel advance by its k-groups), then
+            // sums[r, c] += s_x[r, g] · (s_w[g, c] · integers[r, c] − z[r, g] · s_w[g, c] · Σw_g[c]) in f32, kept in the
+            // tile's second plane.
+            int* integers = (int*)tile;
+            float* sums = (float*)tile + PanelDotGemm.BlockRows * Columns;
+            new Span<float>(sums, rows * Columns).Clear();
+            for (int g = 0; g < Groups; g++)
+            {
+                int first = g * GroupSize, k = Math.Min(GroupSize, PaddedK - first), kGroups = first / VnniMicroKernel.KGroup;
+                Kernel(rows, block + (long)kGroups * rows * VnniMicroKernel.KGroup, b + (long)kGroups * VnniMicroKernel.PanelBytesPerGroup, integers, k);
+                float* scales = GroupScales + (long)g * PaddedColumns + panel * Columns;
+                float* correction = GroupCorrection + (long)g * PaddedColumns + panel * Columns;
+                for (int r = 0; r < rows; r++)
+                {
+                    float xs = XScales[(row0 + r) * Groups + g], zero = XZeros[(row0 + r) * Groups + g];
+                    float* sr = sums + r * Columns;
+                    int* ir = integers + r * Columns;
+                    int c = 0;
+                    // 16 or 8 lanes at a time, the same multiplies and adds in the same order as the scalar tail.
+                    if (Vector512.IsHardwareAccelerated)
+                    {
+                        var xsV = Vector512.Create(xs);
+                        var zeroV = Vector512.Create(zero);
+                        for (; c < Columns; c += 16)
+                        {
+                            Vector512<float> term = Vector512.Load(scales + c) * Vector512.ConvertToSingle(Vector512.Load(ir + c)) - zeroV * Vector512.Load(correction + c);
+                            (Vector512.Load(sr + c) + xsV * term).Store(sr + c);
+                        }
+                    }
+                    else if (Vector256.IsHardwareAccelerated)
+                    {
+                        var xsV = Vector256.Create(xs);
+                        var zeroV = Vector256.Create(zero);
+                        for (; c < Columns; c += 8)
+                        {
+                            Vector256<float> term = Vector256.Load(scales + c) * Vector256.ConvertToSingle(Vector256.Load(ir + c)) - zeroV * Vector256.Load(correction + c);
+                            (Vector256.Load(sr + c) + xsV * term).Store(sr + c);
+                        }
+                    }
+                    for (; c < Columns; c++) sr[c] += xs * (scales[c] * ir[c] - zero * correction[c]);
+                }
+            }
+        }
+
+        private readonly void Kernel(int rows, byte* block, sbyte* panel, int* tile, int k)
+        {
+            if (Emitted) VnniMicroKernel.Run(rows, block, panel, tile, Columns, k);
+            else VnniMicroKernel.RunManaged(rows, block, panel, tile, Columns, k);
         }
 
         /// <summary>Dequantizes into y: only the real columns. A whole panel goes 16 lanes at a time with the same
@@ -123,6 +185,16 @@ internal static unsafe class Int8Gemm
         public readonly void Store(int row0, int rows, int panel, void* tile)
         {
             int first = panel * Columns, cols = Math.Min(Columns, N - first);
+            if (GroupSize != 0)
+            {
+                float* sums = (float*)tile + PanelDotGemm.BlockRows * Columns;
+                for (int r = 0; r < rows; r++)
+                {
+                    float* yr = Y + (long)(row0 + r) * N + first, sr = sums + r * Columns;
+                    for (int c = 0; c < cols; c++) yr[c] = sr[c] + Bias[first + c];
+                }
+                return;
+            }
             for (int r = 0; r < rows; r++)
             {
                 int row = row0 + r;
