@@ -119,3 +119,31 @@ public class Bf16DotLinearTests
         }
     }
 }
+
+/// <summary>The vector f32 → bf16 rounding against <see cref="NumericConversions.SingleToBFloat16"/>, bit for bit.</summary>
+public class Bf16RoundingTests
+{
+    [Fact]
+    public unsafe void VectorLanesEqualTheReference()
+    {
+        var values = new List<float>
+        {
+            0f, -0f, 1f, -1f, float.Epsilon, -float.Epsilon, float.MaxValue, float.MinValue, float.PositiveInfinity,
+            float.NegativeInfinity, float.NaN, BitConverter.UInt32BitsToSingle(0x7FC00001), BitConverter.UInt32BitsToSingle(0xFF800001),
+            BitConverter.UInt32BitsToSingle(0x3F808000), BitConverter.UInt32BitsToSingle(0x3F818000), // ties: to even, both ways
+            BitConverter.UInt32BitsToSingle(0x7F7FFFFF), BitConverter.UInt32BitsToSingle(0x007FFFFF), // rounds up to infinity / the smallest normal
+        };
+        var random = new Random(4);
+        for (int i = 0; i < 4000; i++) values.Add(BitConverter.UInt32BitsToSingle((uint)random.NextInt64(0, 1L << 32)));
+        foreach (int length in new[] { values.Count, 15, 16, 17, 33 })
+        {
+            float[] source = values.Take(length).ToArray();
+            var got = new ushort[length];
+            fixed (float* s = source)
+            fixed (ushort* t = got)
+                Bf16.Bf16Rounding.Round(s, t, length);
+            for (int i = 0; i < length; i++)
+                Assert.True(NumericConversions.SingleToBFloat16(source[i]) == got[i], $"0x{BitConverter.SingleToUInt32Bits(source[i]):X8} → 0x{got[i]:X4}");
+        }
+    }
+}

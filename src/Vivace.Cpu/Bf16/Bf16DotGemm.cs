@@ -49,9 +49,8 @@ internal static unsafe class Bf16DotGemm
             {
                 for (int r = 0; r < rows; r++)
                 {
-                    float* source = X + (long)(row0 + r) * K;
                     ushort* target = rounded + r * kp;
-                    for (int i = 0; i < K; i++) target[i] = NumericConversions.SingleToBFloat16(source[i]);
+                    Bf16Rounding.Round(X + (long)(row0 + r) * K, target, K);
                     if (kp > K) target[K] = 0;
                 }
                 PanelDotEmitter.PackRowBlock((byte*)rounded, kp * sizeof(ushort), rows, kp / Bf16MicroKernel.KGroup, block);
