@@ -184,61 +184,26 @@ public static class GenerateBenchmark
     }
 }
 
-/// <summary>
-/// A Llama checkpoint's weights under their HF names, made on request from a seeded generator (uniform, scaled like
-/// an initialized model so activations stay finite): the benchmark needs the shape and the bytes, not a trained model.
-/// </summary>
-internal sealed class RandomLlamaWeights : IWeightSource
+/// <summary>A Llama checkpoint's weights under their HF names, random (see <see cref="RandomWeights"/>).</summary>
+internal sealed class RandomLlamaWeights : RandomWeights
 {
-    private readonly Dictionary<string, int[]> _shapes = new(StringComparer.Ordinal);
-    private readonly ulong _seed;
-
-    public RandomLlamaWeights(DecoderConfig c, ulong seed)
+    public RandomLlamaWeights(DecoderConfig c, ulong seed) : base(seed, "random Llama weights")
     {
-        _seed = seed;
         int h = c.HiddenSize, q = c.Heads * c.HeadDim, kv = c.KeyValueHeads * c.HeadDim, inner = c.IntermediateSize;
-        _shapes["model.embed_tokens.weight"] = [c.VocabSize, h];
-        _shapes["model.norm.weight"] = [h];
+        Shapes["model.embed_tokens.weight"] = [c.VocabSize, h];
+        Shapes["model.norm.weight"] = [h];
         for (int l = 0; l < c.Layers; l++)
         {
             string p = $"model.layers.{l}.";
-            _shapes[p + "input_layernorm.weight"] = [h];
-            _shapes[p + "post_attention_layernorm.weight"] = [h];
-            _shapes[p + "self_attn.q_proj.weight"] = [q, h];
-            _shapes[p + "self_attn.k_proj.weight"] = [kv, h];
-            _shapes[p + "self_attn.v_proj.weight"] = [kv, h];
-            _shapes[p + "self_attn.o_proj.weight"] = [h, q];
-            _shapes[p + "mlp.gate_proj.weight"] = [inner, h];
-            _shapes[p + "mlp.up_proj.weight"] = [inner, h];
-            _shapes[p + "mlp.down_proj.weight"] = [h, inner];
+            Shapes[p + "input_layernorm.weight"] = [h];
+            Shapes[p + "post_attention_layernorm.weight"] = [h];
+            Shapes[p + "self_attn.q_proj.weight"] = [q, h];
+            Shapes[p + "self_attn.k_proj.weight"] = [kv, h];
+            Shapes[p + "self_attn.v_proj.weight"] = [kv, h];
+            Shapes[p + "self_attn.o_proj.weight"] = [h, q];
+            Shapes[p + "mlp.gate_proj.weight"] = [inner, h];
+            Shapes[p + "mlp.up_proj.weight"] = [inner, h];
+            Shapes[p + "mlp.down_proj.weight"] = [h, inner];
         }
-    }
-
-    public long Parameters => _shapes.Values.Sum(s => s.Aggregate(1L, (a, d) => a * d));
-    public IReadOnlyCollection<string> Names => _shapes.Keys;
-    public bool Contains(string name) => _shapes.ContainsKey(name);
-    public WeightInfo GetInfo(string name) => new(name, "F32", DType.F32, new Vivace.Tensors.Shape(_shapes[name]));
-    public string Describe() => "random Llama weights";
-    public void Dispose() { }
-
-    public Tensor Get(string name)
-    {
-        int[] shape = _shapes[name];
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        var data = new float[count];
-        if (shape.Length == 1) { Array.Fill(data, 1f); return Tensor.FromArray(data, shape); } // norms: ones
-        // SplitMix64 seeded by the name: every weight differs, and runs repeat exactly.
-        ulong state = _seed;
-        foreach (char ch in name) state = (state ^ ch) * 0x100000001B3UL; // FNV-1a: string.GetHashCode differs per process
-        float scale = 2f / MathF.Sqrt(shape[^1]);
-        for (long i = 0; i < count; i++)
-        {
-            ulong z = state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            data[i] = ((z >> 40) / (float)(1 << 24) - 0.5f) * scale;
-        }
-        return Tensor.FromArray(data, shape).WithName(name);
     }
 }
