@@ -210,11 +210,12 @@ public sealed class Gpt2Model : ICausalLM
 
         _ops.Gather(_wte, stack.Ids, hidden);
         _ops.Gather(_wpe, positions, hidden, accumulate: true);
+        LayerNormWeights ln = _layers[0].Ln1;
+        _ops.LayerNorm(hidden, null, ln.Gamma, ln.Beta, ln.Epsilon, normed);
 
         for (int li = 0; li < _layers.Length; li++)
         {
             Gpt2Layer layer = _layers[li];
-            _ops.LayerNorm(hidden, null, layer.Ln1.Gamma, layer.Ln1.Beta, layer.Ln1.Epsilon, normed);
             _ops.Linear(normed, layer.Qkv, qkv);
             float scale = c.ScaleAttnWeights ? 1f / MathF.Sqrt(c.HeadDim) : 1f;
             if (c.ScaleAttnByInverseLayerIdx) scale /= li + 1;
@@ -229,13 +230,20 @@ public sealed class Gpt2Model : ICausalLM
                     new CachedAttentionShape(cache.Batch, count, stack.Start[p], cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale));
             }
             _ops.Linear(context, layer.AttnOut, projected);
-            _ops.Add(hidden, projected);
-
-            _ops.LayerNorm(hidden, null, layer.Ln2.Gamma, layer.Ln2.Beta, layer.Ln2.Epsilon, normed);
+            // hidden += projected and normed = ln_2(hidden) in one pass over the rows.
+            ln = layer.Ln2;
+            _ops.LayerNorm(hidden, projected, ln.Gamma, ln.Beta, ln.Epsilon, normed, sum: hidden);
             // c_fc's bias and GELU are applied in the GEMM's epilogue.
             _ops.Linear(normed, layer.Fc, inner, c.Activation);
             _ops.Linear(inner, layer.MlpOut, projected);
-            _ops.Add(hidden, projected);
+            // The MLP's residual add fuses with the next layer's ln_1; after the last layer ln_f reads only the rows the
+            // LM head needs.
+            if (li + 1 < _layers.Length)
+            {
+                ln = _layers[li + 1].Ln1;
+                _ops.LayerNorm(hidden, projected, ln.Gamma, ln.Beta, ln.Epsilon, normed, sum: hidden);
+            }
+            else _ops.Add(hidden, projected);
         }
         stack.Commit();
 
