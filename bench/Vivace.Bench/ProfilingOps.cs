@@ -28,8 +28,8 @@ public sealed class ProfilingOps(ITensorOps inner) : ITensorOps
     public ILinearWeight PrepareLinear(QuantizedMatrix weight, Tensor? bias) => inner.PrepareLinear(weight, bias);
     public void Linear(Tensor input, ILinearWeight weight, Tensor output, Activation activation = Activation.None) =>
         Time($"Linear {weight.InFeatures}x{weight.OutFeatures}{(activation == Activation.None ? "" : "+" + activation)}", () => inner.Linear(input, weight, output, activation));
-    public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output) =>
-        Time("LayerNorm", () => inner.LayerNorm(input, residual, gamma, beta, epsilon, output));
+    public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output, Tensor? sum = null) =>
+        Time("LayerNorm", () => inner.LayerNorm(input, residual, gamma, beta, epsilon, output, sum));
     public void RmsNorm(Tensor input, Tensor? residual, Tensor weight, float epsilon, Tensor output, Tensor? sum = null) =>
         Time("RmsNorm", () => inner.RmsNorm(input, residual, weight, epsilon, output, sum));
     public void GatedActivation(Tensor gateUp, Tensor output, Activation activation) =>

@@ -19,17 +19,19 @@ public sealed unsafe partial class CpuOps
     }
 
     private void LayerNormCore(ReadOnlySpan<float> input, ReadOnlySpan<float> residual, bool hasResidual,
-        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float epsilon, Span<float> output, int rows, int features)
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float epsilon, Span<float> output, Span<float> sum, bool hasSum,
+        int rows, int features)
     {
         fixed (float* pi = input)
         fixed (float* pr = residual)
         fixed (float* pg = gamma)
         fixed (float* pb = beta)
         fixed (float* po = output)
+        fixed (float* ps = sum)
         {
             var work = new LayerNormWork
             {
-                Path = Path, Input = pi, Residual = hasResidual ? pr : null, Gamma = pg, Beta = pb, Output = po,
+                Path = Path, Input = pi, Residual = hasResidual ? pr : null, Gamma = pg, Beta = pb, Output = po, Sum = hasSum ? ps : null,
                 Epsilon = epsilon, Features = features, Rows = rows,
                 RowsPerItem = Math.Max(1, ElementChunk / Math.Max(1, features)),
             };
@@ -41,7 +43,7 @@ public sealed unsafe partial class CpuOps
     private struct LayerNormWork : IParallelWork
     {
         public KernelPath Path;
-        public float* Input, Residual, Gamma, Beta, Output;
+        public float* Input, Residual, Gamma, Beta, Output, Sum;
         public float Epsilon;
         public int Features, Rows, RowsPerItem;
 
@@ -49,13 +51,14 @@ public sealed unsafe partial class CpuOps
         {
             // Locals out of fields before the row loop.
             KernelPath path = Path;
-            float* input = Input, residual = Residual, gamma = Gamma, beta = Beta, output = Output;
+            float* input = Input, residual = Residual, gamma = Gamma, beta = Beta, output = Output, sum = Sum;
             float epsilon = Epsilon;
             int n = Features, end = Math.Min(Rows, (index + 1) * RowsPerItem);
             for (int r = index * RowsPerItem; r < end; r++)
             {
                 nint offset = (nint)r * n;
-                Elementwise.LayerNormRow(path, input + offset, residual == null ? null : residual + offset, gamma, beta, epsilon, output + offset, n);
+                Elementwise.LayerNormRow(path, input + offset, residual == null ? null : residual + offset, gamma, beta, epsilon,
+                    output + offset, n, sum == null ? null : sum + offset);
             }
         }
     }

@@ -173,7 +173,7 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (activation != Activation.None) Activate(output, activation);
     }
 
-    public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output)
+    public void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output, Tensor? sum = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(gamma);
@@ -191,6 +191,15 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
             if (residual.Shape != input.Shape)
                 throw new ArgumentException($"layer norm residual {residual.Shape} must match input {input.Shape}", nameof(residual));
         }
+        if (sum is not null)
+        {
+            RequireF32Contiguous(sum, nameof(sum));
+            if (sum.Shape != input.Shape)
+                throw new ArgumentException($"layer norm sum {sum.Shape} must match input {input.Shape}", nameof(sum));
+            // The later passes read the summed row back from output while rewriting it: the sum must survive them.
+            if (sum.ElementCount > 0 && sum.AsSpan().Overlaps(output.AsSpan()))
+                throw new ArgumentException($"layer norm sum {sum.Shape} overlaps its output", nameof(sum));
+        }
         RequireF32Contiguous(gamma, nameof(gamma));
         RequireF32Contiguous(beta, nameof(beta));
         if (gamma.ElementCount != features || beta.ElementCount != features)
@@ -198,7 +207,7 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         if (!(epsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be >= 0");
         int rows = features == 0 ? 0 : checked((int)(input.ElementCount / features));
         LayerNormCore(input.AsSpan(), residual is null ? default : residual.AsSpan(), residual is not null,
-            gamma.AsSpan(), beta.AsSpan(), epsilon, output.AsSpan(), rows, features);
+            gamma.AsSpan(), beta.AsSpan(), epsilon, output.AsSpan(), sum is null ? default : sum.AsSpan(), sum is not null, rows, features);
     }
 
     public void Activate(Tensor x, Activation activation)

@@ -138,18 +138,22 @@ internal static unsafe class Elementwise
     }
 
     /// <summary>output = LN(input + residual)·gamma + beta for one row. output may alias input or residual.</summary>
-    public static void LayerNormRow(KernelPath path, float* input, float* residual, float* gamma, float* beta, float epsilon, float* output, int n)
+    /// <summary>One row of LayerNorm(input + residual); <paramref name="rowSum"/>, when not null, also receives input +
+    /// residual (it may be input or residual, never output: the later passes rewrite output).</summary>
+    public static void LayerNormRow(KernelPath path, float* input, float* residual, float* gamma, float* beta, float epsilon, float* output, int n,
+        float* rowSum = null)
     {
         switch (path)
         {
-            case KernelPath.Vector512: LayerNormRow<Lanes512, Vector512<float>>(input, residual, gamma, beta, epsilon, output, n); break;
-            case KernelPath.Vector256: LayerNormRow<Lanes256, Vector256<float>>(input, residual, gamma, beta, epsilon, output, n); break;
-            case KernelPath.Vector128: LayerNormRow<Lanes128, Vector128<float>>(input, residual, gamma, beta, epsilon, output, n); break;
-            default: LayerNormRowScalar(input, residual, gamma, beta, epsilon, output, n); break;
+            case KernelPath.Vector512: LayerNormRow<Lanes512, Vector512<float>>(input, residual, gamma, beta, epsilon, output, n, rowSum); break;
+            case KernelPath.Vector256: LayerNormRow<Lanes256, Vector256<float>>(input, residual, gamma, beta, epsilon, output, n, rowSum); break;
+            case KernelPath.Vector128: LayerNormRow<Lanes128, Vector128<float>>(input, residual, gamma, beta, epsilon, output, n, rowSum); break;
+            default: LayerNormRowScalar(input, residual, gamma, beta, epsilon, output, n, rowSum); break;
         }
     }
 
-    private static void LayerNormRow<TL, TV>(float* input, float* residual, float* gamma, float* beta, float epsilon, float* output, int n)
+    private static void LayerNormRow<TL, TV>(float* input, float* residual, float* gamma, float* beta, float epsilon, float* output, int n,
+        float* rowSum)
         where TL : ISimdLanes<TV> where TV : struct
     {
         int lanes = TL.Count;
@@ -161,6 +165,7 @@ internal static unsafe class Elementwise
             TV v = TL.Load(input + i);
             if (residual != null) v = TL.Add(v, TL.Load(residual + i));
             TL.Store(output + i, v);
+            if (rowSum != null) TL.Store(rowSum + i, v);
             sumV = TL.Add(sumV, v);
         }
         float sum = TL.Sum(sumV);
@@ -168,6 +173,7 @@ internal static unsafe class Elementwise
         {
             float v = input[i] + (residual != null ? residual[i] : 0f);
             output[i] = v;
+            if (rowSum != null) rowSum[i] = v;
             sum += v;
         }
         float mean = sum / n;
@@ -191,13 +197,15 @@ internal static unsafe class Elementwise
         for (; i < n; i++) output[i] = (output[i] - mean) * invStd * gamma[i] + beta[i];
     }
 
-    private static void LayerNormRowScalar(float* input, float* residual, float* gamma, float* beta, float epsilon, float* output, int n)
+    private static void LayerNormRowScalar(float* input, float* residual, float* gamma, float* beta, float epsilon, float* output, int n,
+        float* rowSum)
     {
         float sum = 0;
         for (int i = 0; i < n; i++)
         {
             float v = input[i] + (residual != null ? residual[i] : 0f);
             output[i] = v;
+            if (rowSum != null) rowSum[i] = v;
             sum += v;
         }
         float mean = sum / n, sq = 0;

@@ -44,8 +44,11 @@ public interface ITensorOps
     /// <summary>
     /// <c>output = LayerNorm(input + residual) · gamma + beta</c> over the last axis (residual optional).
     /// <paramref name="output"/> may be the same tensor as <paramref name="input"/> or <paramref name="residual"/>.
+    /// <paramref name="sum"/>, when given, also receives <c>input + residual</c> (a pre-LN decoder's residual stream, as
+    /// <see cref="RmsNorm"/>'s): it may be <paramref name="input"/> or <paramref name="residual"/> but must not overlap
+    /// <paramref name="output"/>.
     /// </summary>
-    void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output);
+    void LayerNorm(Tensor input, Tensor? residual, Tensor gamma, Tensor beta, float epsilon, Tensor output, Tensor? sum = null);
 
     /// <summary>
     /// <c>output = RMSNorm(input + residual) · weight</c> over the last axis (residual optional), as transformers'

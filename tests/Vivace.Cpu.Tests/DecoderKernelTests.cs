@@ -3,7 +3,7 @@ using Vivace.Tensors;
 namespace Vivace.Cpu.Tests;
 
 /// <summary>
-/// The decoder's fused row ops (residual add + RMSNorm, act(gate)·up) on every kernel path this machine has and 1..3
+/// The decoder's fused row ops (residual add + RMSNorm or LayerNorm, act(gate)·up) on every kernel path this machine has and 1..3
 /// threads, against a double reference and against the scalar path; widths with every kind of tail, rows enough to
 /// spread over the pool.
 /// </summary>
@@ -117,6 +117,47 @@ public class DecoderKernelTests
         Tensor y = Tensor.Zeros(Rows, N);
         ops.RmsNorm(Tensor.FromArray(x, Rows, N), null, Tensor.FromArray(w, N), 1e-6f, y);
         Assert.Equal(expected, y.AsSpan().ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndThreads))]
+    public void LayerNormWritesTheResidualSumWhereAsked(KernelPath path, int threads)
+    {
+        using var ops = new CpuOps(threads, path);
+        foreach ((int rows, int n) in Shapes)
+        {
+            float[] x = Reference.Random(rows * n, n, 3f), res = Reference.Random(rows * n, n + 1, 2f);
+            float[] g = Reference.Random(n, 3), b = Reference.Random(n, 4);
+            float[] sums = x.Select((v, i) => v + res[i]).ToArray();
+            string what = $"{path} threads={threads} rows={rows} n={n}";
+            // The unfused form (Add, then LayerNorm of the sum) is what GPT-2 ran before: the fused one must equal it bit for bit.
+            Tensor added = Tensor.FromArray((float[])x.Clone(), rows, n), unfused = Tensor.Zeros(rows, n);
+            ops.Add(added, Tensor.FromArray((float[])res.Clone(), rows, n));
+            ops.LayerNorm(added, null, Tensor.FromArray(g, n), Tensor.FromArray(b, n), 1e-5f, unfused);
+            Reference.AssertClose(Reference.LayerNorm(x, res, g, b, 1e-5, rows, n), unfused.AsSpan(), 2e-5, 2e-5, what);
+
+            // hidden += residual and normed = LayerNorm(hidden) in one call (a pre-LN decoder's residual stream).
+            Tensor hidden = Tensor.FromArray((float[])x.Clone(), rows, n), normed = Tensor.Zeros(rows, n);
+            ops.LayerNorm(hidden, Tensor.FromArray((float[])res.Clone(), rows, n), Tensor.FromArray(g, n), Tensor.FromArray(b, n), 1e-5f,
+                normed, sum: hidden);
+            Assert.Equal(sums, hidden.AsSpan().ToArray());
+            Assert.Equal(unfused.AsSpan().ToArray(), normed.AsSpan().ToArray());
+
+            // The sum into the residual, the output over the input.
+            Tensor input = Tensor.FromArray((float[])x.Clone(), rows, n), residual = Tensor.FromArray((float[])res.Clone(), rows, n);
+            ops.LayerNorm(input, residual, Tensor.FromArray(g, n), Tensor.FromArray(b, n), 1e-5f, input, sum: residual);
+            Assert.Equal(sums, residual.AsSpan().ToArray());
+            Assert.Equal(unfused.AsSpan().ToArray(), input.AsSpan().ToArray());
+        }
+    }
+
+    [Fact]
+    public void LayerNormRejectsASumOverlappingItsOutput()
+    {
+        using var ops = new CpuOps(1);
+        Tensor x = Tensor.Zeros(2, 8), r = Tensor.Zeros(2, 8), g = Tensor.Zeros(8);
+        Assert.Throws<ArgumentException>(() => ops.LayerNorm(x, r, g, g, 1e-5f, x, sum: x));
+        Assert.Throws<ArgumentException>(() => ops.LayerNorm(x, r, g, g, 1e-5f, Tensor.Zeros(2, 8), sum: Tensor.Zeros(2, 7)));
     }
 
     [Fact]

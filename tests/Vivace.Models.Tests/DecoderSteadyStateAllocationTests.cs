@@ -19,7 +19,20 @@ public class DecoderSteadyStateAllocationTests
     public void ADecodeStepAllocatesOnlyItsLogits(string name)
     {
         using var ops = new CpuOps(1);
-        var model = (LlamaModel)CausalLMLoader.Load(SharedData.Require("goldens", name), ops);
+        MeasureDecodeStep(name, (LlamaModel)CausalLMLoader.Load(SharedData.Require("goldens", name), ops));
+    }
+
+    [SkippableTheory]
+    [InlineData("gpt2-small")]
+    [InlineData("gpt2-wide")]
+    public void AGpt2DecodeStepAllocatesOnlyItsLogits(string name)
+    {
+        using var ops = new CpuOps(1);
+        MeasureDecodeStep(name, (Gpt2Model)CausalLMLoader.Load(SharedData.Require("goldens", name), ops));
+    }
+
+    private static void MeasureDecodeStep(string name, ICausalLM model)
+    {
         const int Warmup = 4, Steps = 4, Windows = 3;
         KvCache cache = model.CreateCache(1, 8 + Warmup + Steps * Windows);
         long[] prompt = [5, 17, 42, 7, 99, 3, 11, 64];
@@ -44,10 +57,12 @@ public class DecoderSteadyStateAllocationTests
         Assert.True(perStep <= logits + 1536, $"{name}: {perStep} bytes a decode step, the logits take {logits}");
     }
 
-    [SkippableFact]
-    public void ConcurrentPassesOfOneModelDoNotShareBuffers()
+    [SkippableTheory]
+    [InlineData("llama-small")]
+    [InlineData("gpt2-small")]
+    public void ConcurrentPassesOfOneModelDoNotShareBuffers(string name)
     {
-        var model = (LlamaModel)CausalLMLoader.Load(SharedData.Require("goldens", "llama-small"), CpuOps.Default);
+        ICausalLM model = CausalLMLoader.Load(SharedData.Require("goldens", name), CpuOps.Default);
         long[][] prompts = [[5, 17, 42, 7, 99, 3, 11, 64], [8, 1, 300, 12], [77, 78, 79, 80, 81, 82], [2, 900, 4]];
         const int Steps = 12;
         float[][] Generate(long[] prompt)

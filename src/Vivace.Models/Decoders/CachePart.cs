@@ -76,16 +76,6 @@ internal sealed class StackedParts
     /// <summary>For every sequence (parts in order, then batch rows), the row of its last new token.</summary>
     public int[] LastRows { get; }
 
-    /// <summary>The rows of each sequence's last new token, <c>[sequences, width]</c>.</summary>
-    public Tensor LastRowsOf(Tensor stacked)
-    {
-        int width = stacked.Shape[1];
-        Tensor last = Tensor.Zeros(LastRows.Length, width);
-        for (int s = 0; s < LastRows.Length; s++)
-            stacked.AsSpan().Slice(LastRows[s] * width, width).CopyTo(last.AsSpan().Slice(s * width, width));
-        return last;
-    }
-
     /// <summary>Copies the rows of each sequence's last new token into <paramref name="target"/> <c>[sequences, width]</c>.</summary>
     public void CopyLastRows(Tensor stacked, Tensor target)
     {

@@ -3,13 +3,15 @@ using Vivace.Tensors;
 namespace Vivace.Models.Decoders;
 
 /// <summary>
-/// The activation buffers of one Llama-family forward pass (hidden state, normed rows, fused QKV, attention context, the
-/// projections, gate|up and its gated half, each sequence's last row), reused layer after layer and, through a
-/// <see cref="DecoderScratchSlot"/>, pass after pass: a decode step then allocates its logits and nothing this size.
+/// The activation buffers of one decoder forward pass (hidden state, normed rows, fused QKV, attention context, the
+/// projections, gate|up and its gated half — or, for GPT-2's ungated MLP, only the activated inner rows — each
+/// sequence's last row), reused layer after layer and, through a <see cref="DecoderScratchSlot"/>, pass after pass: a
+/// decode step then allocates its logits and nothing this size.
 /// </summary>
 internal sealed class DecoderScratch
 {
-    private readonly Tensor _hidden, _normed, _projected, _queryKeyValue, _context, _gateUp, _gated;
+    private readonly Tensor _hidden, _normed, _projected, _queryKeyValue, _context, _gated;
+    private readonly Tensor? _gateUp;
 
     public DecoderScratch(DecoderShape shape, int capacity)
     {
@@ -20,7 +22,8 @@ internal sealed class DecoderScratch
         _projected = Tensor.Zeros(capacity, shape.Hidden);
         _queryKeyValue = Tensor.Zeros(capacity, shape.QueryKeyValue);
         _context = Tensor.Zeros(capacity, shape.Context);
-        _gateUp = Tensor.Zeros(capacity, 2 * shape.Intermediate);
+        // An ungated MLP writes its activated inner rows straight into Gated: no gate|up buffer to hold.
+        if (shape.GatedMlp) _gateUp = Tensor.Zeros(capacity, 2 * shape.Intermediate);
         _gated = Tensor.Zeros(capacity, shape.Intermediate);
     }
 
@@ -33,7 +36,9 @@ internal sealed class DecoderScratch
     public Tensor Projected { get; private set; } = null!;
     public Tensor QueryKeyValue { get; private set; } = null!;
     public Tensor Context { get; private set; } = null!;
-    public Tensor GateUp { get; private set; } = null!;
+    /// <summary>The fused gate|up projection; null when the shape's MLP is not gated.</summary>
+    public Tensor? GateUp { get; private set; }
+    /// <summary>The MLP's inner rows <c>[tokens, intermediate]</c>: act(gate)·up, or act(fc) for an ungated MLP.</summary>
     public Tensor Gated { get; private set; } = null!;
     /// <summary>Each sequence's last row of the hidden state, <c>[sequences, hidden]</c> (the rows the LM head reads).</summary>
     public Tensor LastRows { get; private set; } = null!;
@@ -48,7 +53,7 @@ internal sealed class DecoderScratch
             Projected = _projected.Slice(0, tokens);
             QueryKeyValue = _queryKeyValue.Slice(0, tokens);
             Context = _context.Slice(0, tokens);
-            GateUp = _gateUp.Slice(0, tokens);
+            GateUp = _gateUp?.Slice(0, tokens);
             Gated = _gated.Slice(0, tokens);
         }
         // Sequences ≤ tokens: the normed buffer is free again by the time the last rows are gathered.
@@ -57,8 +62,9 @@ internal sealed class DecoderScratch
     }
 }
 
-/// <summary>The widths a <see cref="DecoderScratch"/> is made for.</summary>
-internal readonly record struct DecoderShape(int Hidden, int QueryKeyValue, int Context, int Intermediate);
+/// <summary>The widths a <see cref="DecoderScratch"/> is made for; <paramref name="GatedMlp"/> false (GPT-2) leaves out the
+/// gate|up buffer.</summary>
+internal readonly record struct DecoderShape(int Hidden, int QueryKeyValue, int Context, int Intermediate, bool GatedMlp = true);
 
 /// <summary>
 /// A decoder's spare <see cref="DecoderScratch"/>, as <see cref="LayerScratchSlot"/> is the encoder's: a pass takes it (or

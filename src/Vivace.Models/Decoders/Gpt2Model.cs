@@ -79,6 +79,7 @@ public sealed class Gpt2Model : ICausalLM
     private readonly Gpt2Layer[] _layers;
     private readonly LayerNormWeights _lnF;
     private readonly ILinearWeight _lmHead;
+    private readonly DecoderScratchSlot _scratch = new();
 
     public Gpt2Model(Gpt2Config config, WeightScope root, bool tieWordEmbeddings = true)
     {
@@ -183,23 +184,38 @@ public sealed class Gpt2Model : ICausalLM
     {
         Gpt2Config c = Config;
         var stack = new StackedParts(parts, c.VocabSize);
-        int tokens = stack.Rows, h = c.HiddenSize;
         int[] positions = positionsOverride ?? stack.Positions;
         foreach (int p in positions)
             if (p >= c.MaxPositions)
                 throw new ArgumentOutOfRangeException(nameof(parts), $"position {p} is beyond the model's n_positions {c.MaxPositions}");
+        int h = c.HiddenSize;
+        // Each pass rents its own buffers, so concurrent passes of one model never share one.
+        DecoderScratch s = _scratch.Rent(new DecoderShape(h, 3 * h, h, c.InnerSize, GatedMlp: false), stack.Rows, stack.LastRows.Length);
+        try
+        {
+            return RunLayers(parts, stack, positions, s, lastOnly);
+        }
+        finally
+        {
+            _scratch.Return(s);
+        }
+    }
 
-        Tensor hidden = Tensor.Zeros(tokens, h);
+    private Tensor RunLayers(IReadOnlyList<CachePart> parts, StackedParts stack, int[] positions, DecoderScratch s, bool lastOnly)
+    {
+        Gpt2Config c = Config;
+        int h = c.HiddenSize;
+        Tensor hidden = s.Hidden, normed = s.Normed, projected = s.Projected, qkv = s.QueryKeyValue, context = s.Context;
+        Tensor inner = s.Gated;
+
         _ops.Gather(_wte, stack.Ids, hidden);
         _ops.Gather(_wpe, positions, hidden, accumulate: true);
-        Tensor normed = Tensor.Zeros(tokens, h), projected = Tensor.Zeros(tokens, h);
-        Tensor qkv = Tensor.Zeros(tokens, 3 * h), context = Tensor.Zeros(tokens, h);
-        Tensor inner = Tensor.Zeros(tokens, c.InnerSize);
+        LayerNormWeights ln = _layers[0].Ln1;
+        _ops.LayerNorm(hidden, null, ln.Gamma, ln.Beta, ln.Epsilon, normed);
 
         for (int li = 0; li < _layers.Length; li++)
         {
             Gpt2Layer layer = _layers[li];
-            _ops.LayerNorm(hidden, null, layer.Ln1.Gamma, layer.Ln1.Beta, layer.Ln1.Epsilon, normed);
             _ops.Linear(normed, layer.Qkv, qkv);
             float scale = c.ScaleAttnWeights ? 1f / MathF.Sqrt(c.HeadDim) : 1f;
             if (c.ScaleAttnByInverseLayerIdx) scale /= li + 1;
@@ -207,27 +223,41 @@ public sealed class Gpt2Model : ICausalLM
             {
                 KvCache cache = parts[p].Cache;
                 int row = stack.RowOffset[p], count = parts[p].Count;
-                Span<float> rows = qkv.AsSpan()[(row * 3 * h)..];
+                // q, k and v are read where they sit in the fused c_attn rows (stride 3h): no copies.
+                ReadOnlySpan<float> rows = qkv.AsSpan()[(row * 3 * h)..];
                 cache.Store(li, count, rows, h, 3 * h, rows, 2 * h, 3 * h);
                 _ops.CachedAttention(rows, 3 * h, cache.Keys(li), cache.Values(li), cache.Mask, context.AsSpan()[(row * h)..],
                     new CachedAttentionShape(cache.Batch, count, stack.Start[p], cache.Capacity, c.Heads, c.Heads, c.HeadDim, scale));
             }
             _ops.Linear(context, layer.AttnOut, projected);
-            _ops.Add(hidden, projected);
-
-            _ops.LayerNorm(hidden, null, layer.Ln2.Gamma, layer.Ln2.Beta, layer.Ln2.Epsilon, normed);
+            // hidden += projected and normed = ln_2(hidden) in one pass over the rows.
+            ln = layer.Ln2;
+            _ops.LayerNorm(hidden, projected, ln.Gamma, ln.Beta, ln.Epsilon, normed, sum: hidden);
+            // c_fc's bias and GELU are applied in the GEMM's epilogue.
             _ops.Linear(normed, layer.Fc, inner, c.Activation);
             _ops.Linear(inner, layer.MlpOut, projected);
-            _ops.Add(hidden, projected);
+            // The MLP's residual add fuses with the next layer's ln_1; after the last layer ln_f reads only the rows the
+            // LM head needs.
+            if (li + 1 < _layers.Length)
+            {
+                ln = _layers[li + 1].Ln1;
+                _ops.LayerNorm(hidden, projected, ln.Gamma, ln.Beta, ln.Epsilon, normed, sum: hidden);
+            }
+            else _ops.Add(hidden, projected);
         }
         stack.Commit();
 
-        // Generation needs only each sequence's last position: normalise and project just those rows.
-        Tensor final = lastOnly ? stack.LastRowsOf(hidden) : hidden;
-        Tensor finalNormed = Tensor.Zeros(final.Shape[0], h);
-        _ops.LayerNorm(final, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, finalNormed);
+        // Generation needs only each sequence's last position: normalise and project just those rows (the LM head is
+        // the largest matmul).
+        Tensor final = hidden;
+        if (lastOnly)
+        {
+            stack.CopyLastRows(hidden, s.LastRows);
+            final = s.LastRows;
+        }
+        _ops.LayerNorm(final, null, _lnF.Gamma, _lnF.Beta, _lnF.Epsilon, final);
         Tensor logits = Tensor.Zeros(final.Shape[0], c.VocabSize);
-        _ops.Linear(finalNormed, _lmHead, logits);
+        _ops.Linear(final, _lmHead, logits);
         return logits;
     }
 }

@@ -209,8 +209,8 @@ public sealed class LlamaModel : ICausalLM
             _ops.Linear(context, layer.Output, projected);
             // hidden += projected and normed = RMSNorm(hidden) in one pass.
             layer.PostAttentionNorm.Forward(_ops, hidden, projected, normed, sum: hidden);
-            _ops.Linear(normed, layer.GateUp, s.GateUp);
-            _ops.GatedActivation(s.GateUp, s.Gated, gate);
+            _ops.Linear(normed, layer.GateUp, s.GateUp!);
+            _ops.GatedActivation(s.GateUp!, s.Gated, gate);
             _ops.Linear(s.Gated, layer.Down, projected);
             // The MLP's residual add fuses with the next layer's input norm; after the last layer the final norm reads
             // only the rows the LM head needs.
