@@ -20,13 +20,19 @@ public static class GemmPrecisionBenchmark
             if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i]);
         var rng = new Random(7);
         float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return a; }
-        var precisions = new (string Name, LinearPrecision Precision)[] { ("f32", LinearPrecision.F32), ("int8", LinearPrecision.Int8), ("bf16", LinearPrecision.BF16) };
-        var ops = precisions.Select(p => new CpuOps(threads) { LinearPrecision = p.Precision }).ToArray();
+        // Where the CPU has the bf16 dot kernel, the widening path (bf16 weights, f32 activations and FMAs) is timed too:
+        // which of the two is faster depends on the CPU's ports (Sapphire Rapids: one for vdpbf16ps, two for FMA).
+        var ops = new List<CpuOps>
+        {
+            new(threads), new(threads) { LinearPrecision = LinearPrecision.Int8 }, new(threads) { LinearPrecision = LinearPrecision.BF16 },
+        };
+        if (ops[2].Bf16UsesDotProducts) ops.Add(new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16, Bf16UsesDotProducts = false });
+        bool widening = ops.Count == 4;
         Console.WriteLine($"{Environment.ProcessorCount} cores, {threads} threads, kernels {ops[0].Path}; int8 {(ops[1].Int8UsesVnni ? "VNNI (emitted)" : "Q8_0 form (no VNNI)")}, " +
             $"bf16 {(ops[2].Bf16UsesDotProducts ? "AVX512-BF16 dot (emitted)" : "widening to f32")}");
-        Console.WriteLine("| rows × in → out | f32 GFLOP/s | int8 GFLOP/s | bf16 GFLOP/s | int8 / f32 | bf16 / f32 |");
-        Console.WriteLine("|---|---|---|---|---|---|");
-        var logRatios = new double[2];
+        Console.WriteLine("| rows × in → out | f32 GFLOP/s | int8 GFLOP/s | bf16 GFLOP/s | int8 / f32 | bf16 / f32 |" + (widening ? " bf16 widening GFLOP/s | bf16 widening / f32 |" : ""));
+        Console.WriteLine("|---|---|---|---|---|---|" + (widening ? "---|---|" : ""));
+        var logRatios = new double[3];
         int count = 0;
         foreach (int m in new[] { 16, 128, 1024 })
             foreach ((int k, int n) in new[] { (384, 1152), (384, 384), (384, 1536), (1536, 384) })
@@ -36,25 +42,28 @@ public static class GemmPrecisionBenchmark
                 var x = Tensor.FromArray(R(m * k), m, k);
                 var y = Tensor.Zeros(m, n);
                 ILinearWeight[] prepared = [.. ops.Select(o => o.PrepareLinear(weight, bias))];
-                var times = precisions.Select(_ => new List<double>()).ToArray();
-                for (int p = 0; p < ops.Length; p++) for (int i = 0; i < 3; i++) ops[p].Linear(x, prepared[p], y);
+                var times = ops.Select(_ => new List<double>()).ToArray();
+                for (int p = 0; p < ops.Count; p++) for (int i = 0; i < 3; i++) ops[p].Linear(x, prepared[p], y);
                 var total = Stopwatch.StartNew();
                 // Rounds of one call per precision, so drift in the machine's speed falls on all sides alike.
                 while (times[0].Count < 7 || (total.ElapsedMilliseconds < 1200 && times[0].Count < 400))
-                    for (int p = 0; p < ops.Length; p++)
+                    for (int p = 0; p < ops.Count; p++)
                     {
                         long start = Stopwatch.GetTimestamp();
                         ops[p].Linear(x, prepared[p], y);
                         times[p].Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
                     }
                 double[] gflops = [.. times.Select(t => { t.Sort(); return 2.0 * m * k * n / t[t.Count / 2] / 1e9; })];
-                Console.WriteLine($"| {m} × {k} → {n} | {gflops[0]:F1} | {gflops[1]:F1} | {gflops[2]:F1} | {gflops[1] / gflops[0]:F2} | {gflops[2] / gflops[0]:F2} |");
+                Console.WriteLine($"| {m} × {k} → {n} | {gflops[0]:F1} | {gflops[1]:F1} | {gflops[2]:F1} | {gflops[1] / gflops[0]:F2} | {gflops[2] / gflops[0]:F2} |" +
+                    (widening ? $" {gflops[3]:F1} | {gflops[3] / gflops[0]:F2} |" : ""));
                 logRatios[0] += Math.Log(gflops[1] / gflops[0]);
                 logRatios[1] += Math.Log(gflops[2] / gflops[0]);
+                if (widening) logRatios[2] += Math.Log(gflops[3] / gflops[0]);
                 count++;
             }
         Console.WriteLine($"int8 gemm geomean speedup vs f32: {Math.Exp(logRatios[0] / count):F2}");
         Console.WriteLine($"bf16 gemm geomean speedup vs f32: {Math.Exp(logRatios[1] / count):F2}");
+        if (widening) Console.WriteLine($"bf16 widening gemm geomean speedup vs f32: {Math.Exp(logRatios[2] / count):F2}");
         foreach (var o in ops) o.Dispose();
         return 0;
     }
