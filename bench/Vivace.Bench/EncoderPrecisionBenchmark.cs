@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vivace.Cpu;
 using Vivace.Formats;
 using Vivace.Models;
@@ -16,9 +15,7 @@ public static class EncoderPrecisionBenchmark
 {
     public static int Run(string[] args)
     {
-        int threads = 2;
-        for (int i = 0; i < args.Length; i++)
-            if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i]);
+        int threads = EmbedBenchmark.IntArg(args, "--threads") ?? 2;
         double seconds = args.Contains("--quick") ? 3 : 12;
         var config = HfConfig.FromValues(new Dictionary<string, object?>
         {
@@ -27,15 +24,10 @@ public static class EncoderPrecisionBenchmark
             ["hidden_act"] = "gelu", ["layer_norm_eps"] = 1e-12,
         }, "MiniLM-shaped config");
         using var weights = new RandomBertWeights(6, 384, 1536, 30522, 512, seed: 1);
-        var precisions = new (string Name, CpuOps Ops)[]
-        {
-            ("f32", new CpuOps(threads)),
-            ("int8", new CpuOps(threads) { LinearPrecision = LinearPrecision.Int8 }),
-            ("bf16", new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16 }),
-        };
-        IEncoderModel[] models = [.. precisions.Select(p => EncoderModelLoader.Create(config, weights, p.Ops))];
-        Console.WriteLine($"MiniLM-shaped BERT, random weights, {threads} threads, {Environment.ProcessorCount} cores, kernels {precisions[0].Ops.Path}; " +
-            $"int8 {(precisions[1].Ops.Int8UsesVnni ? "VNNI (emitted), groups of 128" : "Q8_0 form (no VNNI)")}, bf16 {(precisions[2].Ops.Bf16UsesDotProducts ? "AVX512-BF16 dot (emitted)" : "widening to f32")}");
+        CpuOps[] ops = [new(threads), new(threads) { LinearPrecision = LinearPrecision.Int8 }, new(threads) { LinearPrecision = LinearPrecision.BF16 }];
+        IEncoderModel[] models = [.. ops.Select(o => EncoderModelLoader.Create(config, weights, o))];
+        Console.WriteLine($"MiniLM-shaped BERT, random weights, {threads} threads, {Environment.ProcessorCount} cores, kernels {ops[0].Path}; " +
+            GemmPrecisionBenchmark.Paths(ops[1], ops[2]));
         Console.WriteLine("| batch×seq | f32 ms | int8 ms | bf16 ms | int8 speedup | bf16 speedup |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         double int8Log = 0, bf16Log = 0;
@@ -43,24 +35,16 @@ public static class EncoderPrecisionBenchmark
         foreach ((int batch, int seq) in shapes)
         {
             var input = EncoderBatch.FromSequences(EmbedBenchmark.TokenIds(batch, seq, 30522));
-            var times = models.Select(_ => new List<double>()).ToArray();
-            foreach (IEncoderModel model in models) model.Forward(input, withPooler: false);
-            var total = Stopwatch.StartNew();
-            while (times[0].Count < 5 || (total.Elapsed.TotalSeconds < seconds && times[0].Count < 1000))
-                for (int p = 0; p < models.Length; p++)
-                {
-                    long start = Stopwatch.GetTimestamp();
-                    models[p].Forward(input, withPooler: false);
-                    times[p].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                }
-            double[] ms = [.. times.Select(t => { t.Sort(); return t[t.Count / 2]; })];
+            double[] ms = [.. InterleavedTiming.MedianSeconds(
+                [.. models.Select(model => (Action)(() => model.Forward(input, withPooler: false)))], 5, TimeSpan.FromSeconds(seconds), 1000)
+                .Select(t => t * 1000)];
             int8Log += Math.Log(ms[0] / ms[1]);
             bf16Log += Math.Log(ms[0] / ms[2]);
             Console.WriteLine($"| {batch}×{seq} | {ms[0]:F3} | {ms[1]:F3} | {ms[2]:F3} | {ms[0] / ms[1]:F2} | {ms[0] / ms[2]:F2} |");
         }
         Console.WriteLine($"int8 encoder geomean speedup vs f32: {Math.Exp(int8Log / shapes.Length):F2}");
         Console.WriteLine($"bf16 encoder geomean speedup vs f32: {Math.Exp(bf16Log / shapes.Length):F2}");
-        foreach (var p in precisions) p.Ops.Dispose();
+        foreach (CpuOps o in ops) o.Dispose();
         return 0;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vivace.Cpu;
 using Vivace.Tensors;
 
@@ -15,9 +14,7 @@ public static class GemmPrecisionBenchmark
 {
     public static int Run(string[] args)
     {
-        int threads = 2;
-        for (int i = 0; i < args.Length; i++)
-            if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i]);
+        int threads = EmbedBenchmark.IntArg(args, "--threads") ?? 2;
         var rng = new Random(7);
         float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return a; }
         // Where the CPU has the bf16 dot kernel, the widening path (bf16 weights, f32 activations and FMAs) is timed too:
@@ -28,8 +25,7 @@ public static class GemmPrecisionBenchmark
         };
         if (ops[2].Bf16UsesDotProducts) ops.Add(new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16, Bf16UsesDotProducts = false });
         bool widening = ops.Count == 4;
-        Console.WriteLine($"{Environment.ProcessorCount} cores, {threads} threads, kernels {ops[0].Path}; int8 {(ops[1].Int8UsesVnni ? "VNNI (emitted)" : "Q8_0 form (no VNNI)")}, " +
-            $"bf16 {(ops[2].Bf16UsesDotProducts ? "AVX512-BF16 dot (emitted)" : "widening to f32")}");
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {threads} threads, kernels {ops[0].Path}; {Paths(ops[1], ops[2])}");
         Console.WriteLine("| rows × in → out | f32 GFLOP/s | int8 GFLOP/s | bf16 GFLOP/s | int8 / f32 | bf16 / f32 |" + (widening ? " bf16 widening GFLOP/s | bf16 widening / f32 |" : ""));
         Console.WriteLine("|---|---|---|---|---|---|" + (widening ? "---|---|" : ""));
         var logRatios = new double[3];
@@ -42,18 +38,9 @@ public static class GemmPrecisionBenchmark
                 var x = Tensor.FromArray(R(m * k), m, k);
                 var y = Tensor.Zeros(m, n);
                 ILinearWeight[] prepared = [.. ops.Select(o => o.PrepareLinear(weight, bias))];
-                var times = ops.Select(_ => new List<double>()).ToArray();
-                for (int p = 0; p < ops.Count; p++) for (int i = 0; i < 3; i++) ops[p].Linear(x, prepared[p], y);
-                var total = Stopwatch.StartNew();
-                // Rounds of one call per precision, so drift in the machine's speed falls on all sides alike.
-                while (times[0].Count < 7 || (total.ElapsedMilliseconds < 1200 && times[0].Count < 400))
-                    for (int p = 0; p < ops.Count; p++)
-                    {
-                        long start = Stopwatch.GetTimestamp();
-                        ops[p].Linear(x, prepared[p], y);
-                        times[p].Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-                    }
-                double[] gflops = [.. times.Select(t => { t.Sort(); return 2.0 * m * k * n / t[t.Count / 2] / 1e9; })];
+                double[] seconds = InterleavedTiming.MedianSeconds(
+                    [.. ops.Select((o, p) => (Action)(() => o.Linear(x, prepared[p], y)))], 7, TimeSpan.FromMilliseconds(1200), 400);
+                double[] gflops = [.. seconds.Select(t => 2.0 * m * k * n / t / 1e9)];
                 Console.WriteLine($"| {m} × {k} → {n} | {gflops[0]:F1} | {gflops[1]:F1} | {gflops[2]:F1} | {gflops[1] / gflops[0]:F2} | {gflops[2] / gflops[0]:F2} |" +
                     (widening ? $" {gflops[3]:F1} | {gflops[3] / gflops[0]:F2} |" : ""));
                 logRatios[0] += Math.Log(gflops[1] / gflops[0]);
@@ -67,4 +54,9 @@ public static class GemmPrecisionBenchmark
         foreach (var o in ops) o.Dispose();
         return 0;
     }
+
+    /// <summary>Which kernels the int8 and bf16 ops take on this CPU.</summary>
+    internal static string Paths(CpuOps int8, CpuOps bf16) =>
+        $"int8 {(int8.Int8UsesVnni ? $"VNNI (emitted), scales per {CpuOps.Int8GroupSize} k" : "Q8_0 form (no VNNI)")}, " +
+        $"bf16 {(bf16.Bf16UsesDotProducts ? "AVX512-BF16 dot (emitted)" : "widening to f32")}";
 }
