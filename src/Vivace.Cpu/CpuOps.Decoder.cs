@@ -10,27 +10,7 @@ public sealed unsafe partial class CpuOps
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(output);
-        RequireF32Contiguous(input, nameof(input));
-        RequireF32Contiguous(output, nameof(output));
-        if (input.Rank < 1) throw new ArgumentException($"RMS norm input must have rank >= 1, got {input.Shape}", nameof(input));
-        int features = input.Shape[-1];
-        if (output.Shape != input.Shape)
-            throw new ArgumentException($"RMS norm output {output.Shape} must match input {input.Shape}", nameof(output));
-        if (residual is not null)
-        {
-            RequireF32Contiguous(residual, nameof(residual));
-            if (residual.Shape != input.Shape)
-                throw new ArgumentException($"RMS norm residual {residual.Shape} must match input {input.Shape}", nameof(residual));
-        }
-        if (sum is not null)
-        {
-            RequireF32Contiguous(sum, nameof(sum));
-            if (sum.Shape != input.Shape)
-                throw new ArgumentException($"RMS norm sum {sum.Shape} must match input {input.Shape}", nameof(sum));
-            // The second pass reads the sum back while writing output: one must not clobber the other.
-            if (sum.ElementCount > 0 && sum.AsSpan().Overlaps(output.AsSpan()))
-                throw new ArgumentException($"RMS norm sum {sum.Shape} overlaps its output", nameof(sum));
-        }
+        int features = CheckRowNormOperands("RMS norm", input, residual, output, sum);
         RequireF32Contiguous(weight, nameof(weight));
         if (weight.ElementCount != features)
             throw new ArgumentException($"RMS norm weight {weight.Shape} must hold {features} values (the last axis of {input.Shape})", nameof(weight));

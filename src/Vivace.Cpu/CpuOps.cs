@@ -179,27 +179,7 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         ArgumentNullException.ThrowIfNull(gamma);
         ArgumentNullException.ThrowIfNull(beta);
         ArgumentNullException.ThrowIfNull(output);
-        RequireF32Contiguous(input, nameof(input));
-        RequireF32Contiguous(output, nameof(output));
-        if (input.Rank < 1) throw new ArgumentException($"layer norm input must have rank >= 1, got {input.Shape}", nameof(input));
-        int features = input.Shape[-1];
-        if (output.Shape != input.Shape)
-            throw new ArgumentException($"layer norm output {output.Shape} must match input {input.Shape}", nameof(output));
-        if (residual is not null)
-        {
-            RequireF32Contiguous(residual, nameof(residual));
-            if (residual.Shape != input.Shape)
-                throw new ArgumentException($"layer norm residual {residual.Shape} must match input {input.Shape}", nameof(residual));
-        }
-        if (sum is not null)
-        {
-            RequireF32Contiguous(sum, nameof(sum));
-            if (sum.Shape != input.Shape)
-                throw new ArgumentException($"layer norm sum {sum.Shape} must match input {input.Shape}", nameof(sum));
-            // The later passes read the summed row back from output while rewriting it: the sum must survive them.
-            if (sum.ElementCount > 0 && sum.AsSpan().Overlaps(output.AsSpan()))
-                throw new ArgumentException($"layer norm sum {sum.Shape} overlaps its output", nameof(sum));
-        }
+        int features = CheckRowNormOperands("layer norm", input, residual, output, sum);
         RequireF32Contiguous(gamma, nameof(gamma));
         RequireF32Contiguous(beta, nameof(beta));
         if (gamma.ElementCount != features || beta.ElementCount != features)
@@ -208,6 +188,35 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
         int rows = features == 0 ? 0 : checked((int)(input.ElementCount / features));
         LayerNormCore(input.AsSpan(), residual is null ? default : residual.AsSpan(), residual is not null,
             gamma.AsSpan(), beta.AsSpan(), epsilon, output.AsSpan(), sum is null ? default : sum.AsSpan(), sum is not null, rows, features);
+    }
+
+    /// <summary>
+    /// The operands LayerNorm and RmsNorm share: input f32, contiguous, rank ≥ 1; output, residual and sum of its shape;
+    /// sum clear of output (the later passes read the summed row back while rewriting the output). Returns the features
+    /// (last axis).
+    /// </summary>
+    private static int CheckRowNormOperands(string op, Tensor input, Tensor? residual, Tensor output, Tensor? sum)
+    {
+        RequireF32Contiguous(input, nameof(input));
+        RequireF32Contiguous(output, nameof(output));
+        if (input.Rank < 1) throw new ArgumentException($"{op} input must have rank >= 1, got {input.Shape}", nameof(input));
+        if (output.Shape != input.Shape)
+            throw new ArgumentException($"{op} output {output.Shape} must match input {input.Shape}", nameof(output));
+        if (residual is not null)
+        {
+            RequireF32Contiguous(residual, nameof(residual));
+            if (residual.Shape != input.Shape)
+                throw new ArgumentException($"{op} residual {residual.Shape} must match input {input.Shape}", nameof(residual));
+        }
+        if (sum is not null)
+        {
+            RequireF32Contiguous(sum, nameof(sum));
+            if (sum.Shape != input.Shape)
+                throw new ArgumentException($"{op} sum {sum.Shape} must match input {input.Shape}", nameof(sum));
+            if (sum.ElementCount > 0 && sum.AsSpan().Overlaps(output.AsSpan()))
+                throw new ArgumentException($"{op} sum {sum.Shape} overlaps its output", nameof(sum));
+        }
+        return input.Shape[-1];
     }
 
     public void Activate(Tensor x, Activation activation)

@@ -23,6 +23,15 @@ internal static unsafe class GemmMicroKernels
     /// <summary>Farther ahead (64 k-steps, 8 KB) for a single row, where nothing but the stream from memory is waited on.</summary>
     private const int StreamPrefetchDistance = 64 * PanelWidth;
 
+    /// <summary>Both cache lines of one k-step's 32-float panel row (where SSE's prefetch exists).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchPanelRow(float* row)
+    {
+        if (!Sse.IsSupported) return;
+        Sse.Prefetch0(row);
+        Sse.Prefetch0(row + 16);
+    }
+
     /// <summary>Rows per tile: 8×2 zmm accumulators fit AVX-512's 32 registers; 6×2 fit the 16 of AVX2/SSE.</summary>
     public static int TileRows(KernelPath path) => path switch
     {
@@ -97,11 +106,7 @@ internal static unsafe class GemmMicroKernels
             for (int k = 0; k < kc; k++, bp += PanelWidth)
             {
                 // 2 B loads + 8 broadcasts feed 16 independent FMAs: FMA-bound, and 16 chains hide FMA latency.
-                if (Sse.IsSupported)
-                {
-                    Sse.Prefetch0(bp + PrefetchDistance);
-                    Sse.Prefetch0(bp + PrefetchDistance + 16);
-                }
+                PrefetchPanelRow(bp + PrefetchDistance);
                 TV b0 = TL.Load(bp), b1 = TL.Load(bp + lanes);
                 TV x = TL.Splat(a0[k]); c00 = TL.MultiplyAdd(x, b0, c00); c01 = TL.MultiplyAdd(x, b1, c01);
                 x = TL.Splat(a1[k]); c10 = TL.MultiplyAdd(x, b0, c10); c11 = TL.MultiplyAdd(x, b1, c11);
@@ -185,11 +190,7 @@ internal static unsafe class GemmMicroKernels
             float* p = b;
             for (int k = 0; k < kc; k++, p += PanelWidth)
             {
-                if (Sse.IsSupported)
-                {
-                    Sse.Prefetch0(p + StreamPrefetchDistance);
-                    Sse.Prefetch0(p + StreamPrefetchDistance + 16);
-                }
+                PrefetchPanelRow(p + StreamPrefetchDistance);
                 TV x = TL.Splat(a[k]);
                 s0 = TL.MultiplyAdd(x, TL.Load(p), s0);
                 s1 = TL.MultiplyAdd(x, TL.Load(p + lanes), s1);
@@ -212,11 +213,7 @@ internal static unsafe class GemmMicroKernels
                 for (int k = 0; k < kc; k++, bp += PanelWidth)
                 {
                     // Memory-bound: fetch both cache lines of a k-step's panel row ahead (see Tile6).
-                    if (Sse.IsSupported)
-                    {
-                        Sse.Prefetch0(bp + PrefetchDistance);
-                        Sse.Prefetch0(bp + PrefetchDistance + 16);
-                    }
+                    PrefetchPanelRow(bp + PrefetchDistance);
                     TV x = TL.Splat(a0[k]);
                     c00 = TL.MultiplyAdd(x, TL.Load(bp), c00);
                     c01 = TL.MultiplyAdd(x, TL.Load(bp + lanes), c01);
@@ -226,11 +223,7 @@ internal static unsafe class GemmMicroKernels
             }
             for (int k = 0; k < kc; k++, bp += PanelWidth)
             {
-                if (Sse.IsSupported)
-                {
-                    Sse.Prefetch0(bp + PrefetchDistance);
-                    Sse.Prefetch0(bp + PrefetchDistance + 16);
-                }
+                PrefetchPanelRow(bp + PrefetchDistance);
                 TV b0 = TL.Load(bp), b1 = TL.Load(bp + lanes);
                 TV x = TL.Splat(a0[k]); c00 = TL.MultiplyAdd(x, b0, c00); c01 = TL.MultiplyAdd(x, b1, c01);
                 x = TL.Splat(a1[k]); c10 = TL.MultiplyAdd(x, b0, c10); c11 = TL.MultiplyAdd(x, b1, c11);
@@ -264,11 +257,7 @@ internal static unsafe class GemmMicroKernels
                 // The panel streams from memory when M is small (each weight used by few rows): ask for it ahead.
                 // On 256-bit lanes a k-step's 128-byte panel row spans two cache lines and this chunk reads one:
                 // fetch both, so the second chunk finds its half in cache.
-                if (Sse.IsSupported)
-                {
-                    Sse.Prefetch0(bp + PrefetchDistance);
-                    Sse.Prefetch0(bp + PrefetchDistance + 16);
-                }
+                PrefetchPanelRow(bp + PrefetchDistance);
                 TV b0 = TL.Load(bp), b1 = TL.Load(bp + lanes);
                 TV x = TL.Splat(a0[k]); c00 = TL.MultiplyAdd(x, b0, c00); c01 = TL.MultiplyAdd(x, b1, c01);
                 x = TL.Splat(a1[k]); c10 = TL.MultiplyAdd(x, b0, c10); c11 = TL.MultiplyAdd(x, b1, c11);

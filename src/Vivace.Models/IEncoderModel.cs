@@ -3,7 +3,7 @@ using Vivace.Tensors;
 namespace Vivace.Models;
 
 /// <summary>What an encoder computes for a batch: outputs named as transformers names them.</summary>
-public sealed class EncoderOutput
+public sealed record EncoderOutput
 {
     /// <summary><c>[tokens, hidden]</c> over the ragged batch — or <c>[sequences, hidden]</c>, each sequence's first
     /// token only, when the forward was asked for first tokens only (<see cref="FirstTokensOnly"/>).</summary>

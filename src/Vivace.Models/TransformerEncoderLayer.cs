@@ -19,12 +19,24 @@ public sealed class TransformerEncoderLayer
     public required LayerNormWeights OutputNorm { get; init; }
     public required int Heads { get; init; }
 
+    /// <summary>
+    /// <see cref="RunAll"/>, named as transformers names the result: last_hidden_state over every token, or
+    /// <c>[sequences, H]</c> of each sequence's first token when only those are wanted.
+    /// </summary>
+    public static EncoderOutput Encode(ITensorOps ops, IReadOnlyList<TransformerEncoderLayer> layers, Tensor hidden, RaggedBatch sequences,
+        IReadOnlyList<Tensor>? attentionBias, LayerScratchSlot spare, bool firstTokensOnly)
+    {
+        Tensor? first = firstTokensOnly ? Tensor.Zeros(sequences.Count, hidden.Shape[1]) : null;
+        RunAll(ops, layers, hidden, sequences, attentionBias, spare, first);
+        return new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
+    }
+
     /// <summary>Runs <paramref name="layers"/> in order over <paramref name="hidden"/> <c>[tokens, H]</c>, in place.</summary>
     /// <remarks><paramref name="spare"/>: the model's slot for the buffers its passes reuse (see <see cref="LayerScratch"/>).
     /// <paramref name="firstTokens"/> (<c>[sequences, H]</c>, every sequence non-empty): the last layer's output is wanted
     /// only at each sequence's first token ([CLS] pooling, a classification head), so it goes there, and that layer runs
     /// its attention output and FFN on those rows alone; <paramref name="hidden"/> then holds the layer before's output.</remarks>
-    public static void RunAll(ITensorOps ops, IReadOnlyList<TransformerEncoderLayer> layers, Tensor hidden, RaggedBatch sequences,
+    private static void RunAll(ITensorOps ops, IReadOnlyList<TransformerEncoderLayer> layers, Tensor hidden, RaggedBatch sequences,
         IReadOnlyList<Tensor>? attentionBias, LayerScratchSlot spare, Tensor? firstTokens = null)
     {
         if (layers.Count == 0)

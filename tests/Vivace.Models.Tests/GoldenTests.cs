@@ -21,15 +21,9 @@ public class GoldenTests
     [InlineData("mpnet-small")]
     public void EncoderMatchesTransformers(string name)
     {
-        string dir = SharedData.Require("goldens", name);
-        IEncoderModel model = EncoderModelLoader.Load(dir, CpuOps.Default);
-        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
-        Tensor ids = goldens.GetRaw("input_ids");
-        int batch = ids.Shape[0], seq = ids.Shape[1];
-        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
-        long[] types = goldens.Contains("token_type_ids") ? goldens.GetRaw("token_type_ids").Span<long>().ToArray() : [];
+        using GoldenBatch golden = Load(name);
+        var (model, goldens, input, mask, _, seq) = golden;
         Assert.Contains(0L, mask); // the batch really has padding
-        var input = EncoderBatch.FromPadded(batch, seq, ids.Span<long>(), mask, types);
 
         EncoderOutput output = model.Forward(input);
 
@@ -53,32 +47,45 @@ public class GoldenTests
     [InlineData("mpnet-small")]
     public void FirstTokensOnlyMatchTransformers(string name)
     {
-        string dir = SharedData.Require("goldens", name);
-        IEncoderModel model = EncoderModelLoader.Load(dir, CpuOps.Default);
-        using var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
-        Tensor ids = goldens.GetRaw("input_ids");
-        int batch = ids.Shape[0], seq = ids.Shape[1], h = model.HiddenSize;
-        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
-        long[] types = goldens.Contains("token_type_ids") ? goldens.GetRaw("token_type_ids").Span<long>().ToArray() : [];
-        var input = EncoderBatch.FromPadded(batch, seq, ids.Span<long>(), mask, types);
+        using GoldenBatch golden = Load(name);
+        var (model, goldens, input, _, batch, seq) = golden;
+        int h = model.HiddenSize;
 
         EncoderOutput full = model.Forward(input), first = model.Forward(input, firstTokensOnly: true);
 
         Assert.True(first.FirstTokensOnly);
         Assert.Equal([batch, h], first.LastHiddenState.Shape.ToArray());
-        ReadOnlySpan<float> golden = goldens.Get("last_hidden_state").AsSpan();
+        ReadOnlySpan<float> lastHidden = goldens.Get("last_hidden_state").AsSpan();
         var expected = new float[batch * h];
         var fromFull = new float[batch * h];
         for (int b = 0; b < batch; b++)
         {
             // Right-padded: every sequence's first token is column 0.
-            golden.Slice(b * seq * h, h).CopyTo(expected.AsSpan(b * h));
+            lastHidden.Slice(b * seq * h, h).CopyTo(expected.AsSpan(b * h));
             full.LastHiddenState.AsSpan().Slice(input.Sequences.Start(b) * h, h).CopyTo(fromFull.AsSpan(b * h));
         }
         AssertClose(expected, first.LastHiddenState.AsSpan(), null, h, "first-token last_hidden_state");
         AssertClose(fromFull, first.LastHiddenState.AsSpan(), null, h, "first-token rows vs the full forward");
         if (goldens.Contains("pooler_output"))
             AssertClose(goldens.Get("pooler_output").AsSpan(), first.PoolerOutput!.AsSpan(), null, h, "pooler_output");
+    }
+
+    /// <summary>A golden's encoder, its outputs file and its right-padded batch.</summary>
+    private sealed record GoldenBatch(IEncoderModel Model, SafetensorsFile Goldens, EncoderBatch Input, long[] Mask, int Batch, int Seq) : IDisposable
+    {
+        public void Dispose() => Goldens.Dispose();
+    }
+
+    private static GoldenBatch Load(string name)
+    {
+        string dir = SharedData.Require("goldens", name);
+        IEncoderModel model = EncoderModelLoader.Load(dir, CpuOps.Default);
+        var goldens = SafetensorsFile.Open(Path.Combine(dir, "goldens.safetensors"));
+        Tensor ids = goldens.GetRaw("input_ids");
+        int batch = ids.Shape[0], seq = ids.Shape[1];
+        long[] mask = goldens.GetRaw("attention_mask").Span<long>().ToArray();
+        long[] types = goldens.Contains("token_type_ids") ? goldens.GetRaw("token_type_ids").Span<long>().ToArray() : [];
+        return new GoldenBatch(model, goldens, EncoderBatch.FromPadded(batch, seq, ids.Span<long>(), mask, types), mask, batch, seq);
     }
 
     /// <summary>Max |expected − actual| over non-padding rows ≤ 1e-4 · max |expected|.</summary>

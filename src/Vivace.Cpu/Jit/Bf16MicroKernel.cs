@@ -15,12 +15,10 @@ public static unsafe class Bf16MicroKernel
     public const int MaxRows = PanelDotEmitter.MaxRows, Columns = PanelDotEmitter.Columns, KGroup = 2,
         PanelBytesPerGroup = Columns * KGroup * sizeof(ushort);
 
-    private static readonly Lazy<ExecutableMemory[]?> Code = new(() => CpuFeatures.Avx512Bf16
-        ? [.. Enumerable.Range(1, MaxRows).Select(rows => new ExecutableMemory(Emit(rows)))]
-        : null);
+    private static readonly PanelDotVariants Variants = new(CpuFeatures.Avx512Bf16, Emit, KGroup, "AVX512-BF16 kernels are not available here");
 
     /// <summary>Whether this machine runs the emitted kernels.</summary>
-    public static bool IsSupported => Code.Value != null;
+    public static bool IsSupported => Variants.IsSupported;
 
     public static byte[] Emit(int rows) => PanelDotEmitter.Emit(rows, (asm, acc, a, b) => asm.Vdpbf16ps(acc, a, b), PanelBytesPerGroup);
 
@@ -28,9 +26,7 @@ public static unsafe class Bf16MicroKernel
     /// zeros); <paramref name="ldc"/> in floats.</summary>
     public static void Run(int rows, ushort* a, ushort* panel, float* c, long ldc, int k)
     {
-        ExecutableMemory[] code = Code.Value ?? throw new PlatformNotSupportedException("AVX512-BF16 kernels are not available here");
-        Check(rows, k);
-        ((delegate* unmanaged<ushort*, ushort*, float*, long, long, void>)code[rows - 1].Address)(a, panel, c, ldc, k / KGroup);
+        ((delegate* unmanaged<ushort*, ushort*, float*, long, long, void>)Variants.Entry(rows, k))(a, panel, c, ldc, k / KGroup);
     }
 
     /// <summary>
@@ -39,7 +35,7 @@ public static unsafe class Bf16MicroKernel
     /// </summary>
     public static void RunManaged(int rows, ushort* a, ushort* panel, float* c, long ldc, int k)
     {
-        Check(rows, k);
+        Variants.Check(rows, k);
         int groups = k / KGroup;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -96,12 +92,6 @@ public static unsafe class Bf16MicroKernel
     private static Vector256<float> Add(Vector256<float> sum, Vector256<float> odd, Vector256<float> even) => sum + odd + even;
 
     private static float F(ushort v) => BitConverter.Int32BitsToSingle(v << 16);
-
-    private static void Check(int rows, int k)
-    {
-        if (rows < 1 || rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1 to {MaxRows} rows");
-        if (k % KGroup != 0) throw new ArgumentException($"k {k} is not even", nameof(k));
-    }
 
     /// <summary>Packs B (<c>[32 columns, k]</c> bf16, rows <paramref name="ldb"/> apart) into the kernel's panel layout.</summary>
     public static void Pack(ReadOnlySpan<ushort> b, int ldb, int k, Span<ushort> panel)

@@ -69,3 +69,33 @@ internal static class PanelDotEmitter
         }
     }
 }
+
+/// <summary>
+/// One dot-product kernel's emitted variants (<see cref="PanelDotEmitter.Emit"/>, one per row count 1–12), made on first
+/// use where the CPU has the instruction, and the checks every call of them or of their managed twins makes.
+/// </summary>
+internal sealed class PanelDotVariants(bool supported, Func<int, byte[]> emit, int kGroup, string missing)
+{
+    private readonly Lazy<ExecutableMemory[]?> _code = new(() => supported
+        ? [.. Enumerable.Range(1, PanelDotEmitter.MaxRows).Select(rows => new ExecutableMemory(emit(rows)))]
+        : null);
+
+    /// <summary>Whether this machine runs the emitted kernels.</summary>
+    public bool IsSupported => _code.Value != null;
+
+    /// <summary>The variant for <paramref name="rows"/>, after <see cref="Check"/>; where nothing was emitted, throws.</summary>
+    public nint Entry(int rows, int k)
+    {
+        ExecutableMemory[] code = _code.Value ?? throw new PlatformNotSupportedException(missing);
+        Check(rows, k);
+        return code[rows - 1].Address;
+    }
+
+    /// <summary>Rows within 1–12, k whole k-groups (callers pad A and B with zeros).</summary>
+    public void Check(int rows, int k)
+    {
+        if (rows < 1 || rows > PanelDotEmitter.MaxRows)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1 to {PanelDotEmitter.MaxRows} rows");
+        if (k % kGroup != 0) throw new ArgumentException($"k {k} is not a multiple of {kGroup}", nameof(k));
+    }
+}

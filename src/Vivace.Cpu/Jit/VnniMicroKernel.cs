@@ -15,12 +15,10 @@ public static unsafe class VnniMicroKernel
 {
     public const int MaxRows = PanelDotEmitter.MaxRows, Columns = PanelDotEmitter.Columns, KGroup = 4, PanelBytesPerGroup = Columns * KGroup;
 
-    private static readonly Lazy<ExecutableMemory[]?> Code = new(() => CpuFeatures.Avx512Vnni
-        ? [.. Enumerable.Range(1, MaxRows).Select(rows => new ExecutableMemory(Emit(rows)))]
-        : null);
+    private static readonly PanelDotVariants Variants = new(CpuFeatures.Avx512Vnni, Emit, KGroup, "AVX512-VNNI kernels are not available here");
 
     /// <summary>Whether this machine runs the emitted kernels.</summary>
-    public static bool IsSupported => Code.Value != null;
+    public static bool IsSupported => Variants.IsSupported;
 
     /// <summary>System V: (rdi a, rsi panel, rdx c, rcx ldc in int32 elements, r8 k-groups).</summary>
     public static byte[] Emit(int rows) => PanelDotEmitter.Emit(rows, (asm, acc, a, b) => asm.Vpdpbusd(acc, a, b), PanelBytesPerGroup);
@@ -29,9 +27,7 @@ public static unsafe class VnniMicroKernel
     /// and B with zeros).</summary>
     public static void Run(int rows, byte* a, sbyte* panel, int* c, long ldc, int k)
     {
-        ExecutableMemory[] code = Code.Value ?? throw new PlatformNotSupportedException("AVX512-VNNI kernels are not available here");
-        Check(rows, k);
-        ((delegate* unmanaged<byte*, sbyte*, int*, long, long, void>)code[rows - 1].Address)(a, panel, c, ldc, k / KGroup);
+        ((delegate* unmanaged<byte*, sbyte*, int*, long, long, void>)Variants.Entry(rows, k))(a, panel, c, ldc, k / KGroup);
     }
 
     /// <summary>The kernel's integers in managed code, on the same packed operands: exact, so the same numbers as the
@@ -39,7 +35,7 @@ public static unsafe class VnniMicroKernel
     /// vpmaddubsw); elsewhere scalar.</summary>
     public static void RunManaged(int rows, byte* a, sbyte* panel, int* c, long ldc, int k)
     {
-        Check(rows, k);
+        Variants.Check(rows, k);
         int groups = k / KGroup;
         if (Avx2.IsSupported)
         {
@@ -97,12 +93,6 @@ public static unsafe class VnniMicroKernel
         for (int r = 0; r < rows; r++)
             for (int col = 0; col < Columns; col++)
                 c[r * ldc + col] = pairs[r * Vectors * 8 + 2 * col] + pairs[r * Vectors * 8 + 2 * col + 1];
-    }
-
-    private static void Check(int rows, int k)
-    {
-        if (rows < 1 || rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1 to {MaxRows} rows");
-        if (k % KGroup != 0) throw new ArgumentException($"k {k} is not a multiple of {KGroup}", nameof(k));
     }
 
     /// <summary>Packs B (<c>[32 columns, k]</c> signed bytes, rows <paramref name="ldb"/> apart) into the kernel's panel layout.</summary>

@@ -57,12 +57,8 @@ public sealed class BertModel : IEncoderModel
     {
         int[] positions = _robertaPositions ? PositionIds.AfterPadding(batch, _config.PadTokenId) : batch.Columns;
         Tensor hidden = _embeddings.Forward(_ops, batch, positions, hiddenState);
-        Tensor? first = firstTokensOnly ? Tensor.Zeros(batch.Sequences.Count, HiddenSize) : null;
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch, first);
-        var output = new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
+        EncoderOutput output = TransformerEncoderLayer.Encode(_ops, _layers, hidden, batch.Sequences, null, _scratch, firstTokensOnly);
 
-        if (!withPooler || _pooler == null) return output;
-        return new EncoderOutput { LastHiddenState = output.LastHiddenState, FirstTokensOnly = output.FirstTokensOnly,
-            PoolerOutput = Pooler.Apply(_ops, output, batch.Sequences, _pooler) };
+        return withPooler && _pooler != null ? output with { PoolerOutput = Pooler.Apply(_ops, output, batch.Sequences, _pooler) } : output;
     }
 }

@@ -49,9 +49,6 @@ public sealed class DistilBertModel : IEncoderModel
     public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null, bool firstTokensOnly = false)
     {
         Tensor hidden = _embeddings.Forward(_ops, batch, batch.Columns, hiddenState);
-        Tensor? first = firstTokensOnly ? Tensor.Zeros(batch.Sequences.Count, HiddenSize) : null;
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, null, _scratch, first);
-        var output = new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
-        return output;
+        return TransformerEncoderLayer.Encode(_ops, _layers, hidden, batch.Sequences, null, _scratch, firstTokensOnly);
     }
 }

@@ -55,13 +55,9 @@ public sealed class MPNetModel : IEncoderModel
     public EncoderOutput Forward(EncoderBatch batch, bool withPooler = true, Tensor? hiddenState = null, bool firstTokensOnly = false)
     {
         Tensor hidden = _embeddings.Forward(_ops, batch, PositionIds.AfterPadding(batch, _config.PadTokenId), hiddenState);
-        Tensor? first = firstTokensOnly ? Tensor.Zeros(batch.Sequences.Count, HiddenSize) : null;
-        TransformerEncoderLayer.RunAll(_ops, _layers, hidden, batch.Sequences, PositionBias(batch), _scratch, first);
-        var output = new EncoderOutput { LastHiddenState = first ?? hidden, FirstTokensOnly = first != null };
+        EncoderOutput output = TransformerEncoderLayer.Encode(_ops, _layers, hidden, batch.Sequences, PositionBias(batch), _scratch, firstTokensOnly);
 
-        if (!withPooler || _pooler == null) return output;
-        return new EncoderOutput { LastHiddenState = output.LastHiddenState, FirstTokensOnly = output.FirstTokensOnly,
-            PoolerOutput = Pooler.Apply(_ops, output, batch.Sequences, _pooler) };
+        return withPooler && _pooler != null ? output with { PoolerOutput = Pooler.Apply(_ops, output, batch.Sequences, _pooler) } : output;
     }
 
     /// <summary>Per sequence, <c>[heads, L, L]</c>: the learned bias of the bucket of (key column − query column).</summary>
