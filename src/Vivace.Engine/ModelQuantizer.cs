@@ -43,7 +43,7 @@ public static class ModelQuantizer
                 if (type != "llama")
                     throw new ModelFormatException(config.Source, "model_type", $"'{type}' cannot be written as a llama GGUF yet (llama can)");
                 using IWeightSource weights = WeightSources.Open(path);
-                return Write(weights, config, HfTokenizerMetadata(path), outputPath, target, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
+                return Write(weights, config, HfTokenizerMetadata(path, config), outputPath, target, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
             }
             default:
                 throw new ModelFormatException(path, "a fused ONNX export cannot be written as GGUF");
@@ -56,12 +56,16 @@ public static class ModelQuantizer
 
     /// <summary>
     /// The tokenizer of an HF directory in GGUF keys: a SentencePiece tokenizer.model where there is one (Llama-2 style);
-    /// otherwise tokenizer.json, which must be a vocabulary <see cref="Tokenizer.ToGgufMetadata"/> can write.
+    /// otherwise tokenizer.json (Llama 3's byte-level BPE, for one), which must be a vocabulary
+    /// <see cref="Tokenizer.ToGgufMetadata"/> can write. BOS/EOS the vocabulary leaves open come from the model's
+    /// config (generation_config.json's first eos id before config.json's, as generation reads them).
     /// </summary>
-    private static IReadOnlyDictionary<string, object> HfTokenizerMetadata(string directory)
+    private static IReadOnlyDictionary<string, object> HfTokenizerMetadata(string directory, HfConfig config)
     {
         string spm = Path.Combine(directory, "tokenizer.model");
         Tokenizer tokenizer = File.Exists(spm) ? Tokenizer.FromSentencePieceModel(spm) : Tokenizer.FromDirectory(directory);
-        return tokenizer.ToGgufMetadata();
+        IReadOnlyList<long> eos = GenerationSettings.Load(directory, maxNewTokens: 1).EosTokenIds;
+        int? bos = config.TryGetIntList("bos_token_id") is [int first, ..] ? first : null;
+        return tokenizer.ToGgufMetadata(bos, eos.Count > 0 ? (int)eos[0] : null);
     }
 }

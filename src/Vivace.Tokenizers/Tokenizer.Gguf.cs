@@ -38,42 +38,16 @@ public sealed partial class Tokenizer
         };
     }
 
-    /// <summary>llama.cpp's GPT-2 regex (its splitter keeps unmatched text as pieces, like HF's Isolated).</summary>
-    private const string GgufGpt2Regex = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
-
-    /// <summary>
-    /// The pre-tokenization regexes llama.cpp applies, in order, for a tokenizer.ggml.pre value of a byte-level
-    /// BPE vocabulary; null for one Vivace does not know (an error, rather than a silently different split).
-    /// </summary>
-    private static string[]? GgufPreRegexes(string pre) => pre switch
-    {
-        "default" or "gpt-2" or "gpt2" or "mpt" or "olmo" or "jais" => [GgufGpt2Regex],
-        "starcoder" or "refact" or "command-r" or "smollm" or "codeshell" or "exaone" or "minerva" => [@"\p{N}", GgufGpt2Regex],
-        "falcon" => [@"[\p{P}\$\+<=>\^~\|`]+", GgufGpt2Regex, "[0-9][0-9][0-9]"],
-        "deepseek-llm" =>
-        [
-            "[\r\n]",
-            // Unicode cased-letter ranges (as llama.cpp lists them), escaped so no editor or tool can NFC-fold
-            // the singletons among them (U+1FBE, U+2126, U+212A ...) into other characters.
-            "\\s?[A-Za-z\u00B5\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u01BA\u01BC-\u01BF\u01C4-\u0293\u0295-\u02AF\u0370-\u0373\u0376\u0377\u037B-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u048A-\u052F\u0531-\u0556\u10A0-\u10C5\u13A0-\u13F5\u13F8-\u13FD\u1C90-\u1CBA\u1CBD-\u1CBF\u1D00-\u1D2B\u1D6B-\u1D77\u1D79-\u1D9A\u1E00-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2134\u2139\u213C-\u213F\u2145-\u2149\u214E\u2183\u2184\u2C00-\u2C7B\u2C7E-\u2CE4\u2CEB-\u2CEE\u2CF2\u2CF3\uA640-\uA66D\uA680-\uA69B\uA722-\uA76F\uA771-\uA787\uA78B-\uA78E\uAB70-\uABBF\uFB00-\uFB06\uFB13-\uFB17\uFF21-\uFF3A\uFF41-\uFF5A\U00010400-\U0001044F\U000104B0-\U000104D3\U000104D8-\U000104FB\U00010C80-\U00010CB2\U00010CC0-\U00010CF2\U000118A0-\U000118DF\U0001E900-\U0001E943]+",
-            "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
-            "\\s+$",
-            "[一-龥ࠀ-一가-퟿]+",
-            "\\p{N}+",
-        ],
-        "deepseek-coder" => ["[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"],
-        _ => null,
-    };
-
     /// <summary>
     /// "gpt2" (byte-level BPE): tokens and merges from the metadata, the pre-tokenizer regexes llama.cpp uses for
     /// tokenizer.ggml.pre (each splitting the previous one's pieces, matches isolated) before the byte-level
-    /// mapping, control tokens as special added tokens, BOS/EOS as add_bos_token / add_eos_token say.
+    /// mapping, control and user-defined tokens as added tokens (control ones special), BOS/EOS as add_bos_token /
+    /// add_eos_token say (or llama.cpp's default for the pre-tokenizer).
     /// </summary>
     private static Tokenizer GgufGpt2(GgufMetadata gguf, string[] tokens, int[]? types)
     {
-        string pre = gguf.GetString("tokenizer.ggml.pre") ?? "default";
-        string[] regexes = GgufPreRegexes(pre) ?? throw new UnsupportedComponentException("GGUF tokenizer.ggml.pre", pre);
+        string name = gguf.GetString("tokenizer.ggml.pre") ?? "default";
+        GgufBpePreTokenizer pre = GgufBpePreTokenizer.ForName(name) ?? throw new UnsupportedComponentException("GGUF tokenizer.ggml.pre", name);
         var mergeLines = gguf.GetArray<string>("tokenizer.ggml.merges") ?? throw new InvalidDataException("GGUF has no tokenizer.ggml.merges.");
         var entries = new List<KeyValuePair<string, int>>(tokens.Length);
         var specials = new List<AddedToken>();
@@ -90,13 +64,8 @@ public sealed partial class Tokenizer
             int sp = line.IndexOf(' ');
             if (sp > 0) merges.Add((line[..sp], line[(sp + 1)..]));
         }
-        var splitters = new List<IPreTokenizer>();
-        foreach (string regex in regexes)
-            splitters.Add(new SplitPreTokenizer(new OnigRegex(regex), DelimiterBehavior.Isolated, invert: false));
-        splitters.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
-
-        return new Tokenizer(null, new SequencePreTokenizer(splitters), new Bpe(new Vocabulary(entries), merges),
-            GgufTemplate(gguf, tokens, addBosByDefault: false), new ByteLevelDecoder(),
+        return new Tokenizer(null, pre.Build(), new Bpe(new Vocabulary(entries), merges, ignoreMerges: pre.IgnoreMerges),
+            GgufTemplate(gguf, tokens, pre.AddBosByDefault), new ByteLevelDecoder(),
             new AddedVocabulary(specials, null), truncation: null, padding: null);
     }
 

@@ -105,4 +105,34 @@ public class GgufGenerationTests
         string bin = Path.Combine(SharedData.Require("data", "llama2c-stories260K"), "stories260K.bin");
         Assert.Throws<ArgumentException>(() => ModelQuantizer.Quantize(bin, bin, GgufTarget.Q8_0));
     }
+
+    /// <summary>
+    /// A Llama with a byte-level BPE tokenizer.json (Llama 3's arrangement): the golden llama-small checkpoint (vocab 1000)
+    /// with the 1000-token tiny-random-gpt2 tokenizer beside it, written as GGUF and generated from again: the same
+    /// prompt ids and the same greedy continuation as the HF directory, from the GGUF file alone.
+    /// </summary>
+    [SkippableFact]
+    public void LlamaWithAByteLevelTokenizerRoundTripsThroughGguf()
+    {
+        string golden = SharedData.Require("goldens", "llama-small");
+        string tokenizer = SharedData.Require("data", "ort-genai", "tiny-random-gpt2", "tokenizer.json");
+        string dir = Directory.CreateTempSubdirectory("vivace-llama-bpe-").FullName;
+        try
+        {
+            foreach (string name in new[] { "config.json", "generation_config.json", "model.safetensors" })
+                File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine(golden, name));
+            File.CreateSymbolicLink(Path.Combine(dir, "tokenizer.json"), tokenizer);
+            string file = Path.Combine(dir, "llama-bpe.gguf");
+            ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
+
+            var request = new GenerationRequest { Prompt = "Hello world, this is a test", MaxNewTokens = 16 };
+            TextGenerator fromHf = TextGenerator.Load(dir, CpuOps.Default), fromGguf = TextGenerator.Load(file, CpuOps.Default);
+            Assert.Equal(fromHf.Tokenizer.EncodeToIds(request.Prompt), fromGguf.Tokenizer.EncodeToIds(request.Prompt));
+            GenerationResult expected = fromHf.Generate(request), actual = fromGguf.Generate(request);
+            Assert.Equal(expected.Tokens.Select(t => t.Id), actual.Tokens.Select(t => t.Id));
+            Assert.Equal(expected.GeneratedText, actual.GeneratedText);
+            Assert.NotEmpty(actual.Tokens);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

@@ -77,6 +77,17 @@ internal sealed class Bpe : IModel
 
     internal Vocabulary Vocabulary => _vocab;
 
+    /// <summary>A word that is itself a token is taken whole (HF ignore_merges).</summary>
+    internal bool IgnoresMerges => _ignoreMerges;
+
+    /// <summary>Words are only merged: no continuing-subword prefix, end-of-word suffix or byte fallback.</summary>
+    internal bool MergesOnly => _prefix.Length == 0 && _suffix.Length == 0 && !_byteFallback;
+
+    /// <summary>The merges in rank order, as the pairs of tokens they join (merges that named tokens outside the
+    /// vocabulary, and the earlier of repeated pairs, are gone: the same tokenization).</summary>
+    internal IEnumerable<(string A, string B)> MergesByRank() =>
+        _merges.OrderBy(m => m.Value.Rank).Select(m => (_vocab.GetToken((int)(m.Key >> 32))!, _vocab.GetToken((int)m.Key)!));
+
     private static long Key(int a, int b) => (long)a << 32 | (uint)b;
 
     public static Bpe FromJson(JsonElement e)
