@@ -72,7 +72,7 @@ internal static class LlamaCppComparison
     }
 
     /// <summary>Greedy decoding through the KV cache; returns the new ids and each step's milliseconds.</summary>
-    private static (int[] Ids, List<double> StepMs) DecodeVivace(LlamaModel model, int[] prompt, int steps)
+    internal static (int[] Ids, List<double> StepMs) DecodeVivace(LlamaModel model, int[] prompt, int steps)
     {
         var session = new DecodeSession(model, 1, prompt.Length + steps + 1);
         long[] ids = prompt.Select(x => (long)x).ToArray();
@@ -91,7 +91,7 @@ internal static class LlamaCppComparison
         return (produced, ms);
     }
 
-    private static (int[] Ids, List<double> StepMs) DecodeLlamaCpp(LlamaCppRival rival, int[] prompt, int steps)
+    internal static (int[] Ids, List<double> StepMs) DecodeLlamaCpp(LlamaCppRival rival, int[] prompt, int steps)
     {
         float[] logits = rival.Prefill(prompt);
         var produced = new int[steps];

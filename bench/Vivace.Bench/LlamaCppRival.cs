@@ -17,14 +17,17 @@ internal sealed class LlamaCppRival : IDisposable
     private readonly LLamaBatch _batch = new();
     private int _position;
 
+    /// <summary>Errors only, before the native library loads (llama.cpp logs every tensor otherwise); once per process.</summary>
+    public static void Quiet()
+    {
+        if (s_quiet) return;
+        NativeLibraryConfig.All.WithLogCallback((level, message) => { if (level == LLamaLogLevel.Error) Console.Error.Write(message); });
+        s_quiet = true;
+    }
+
     public LlamaCppRival(string ggufPath, int threads, int contextSize)
     {
-        if (!s_quiet)
-        {
-            // Before the native library loads: llama.cpp logs every tensor otherwise.
-            NativeLibraryConfig.All.WithLogCallback((level, message) => { if (level == LLamaLogLevel.Error) Console.Error.Write(message); });
-            s_quiet = true;
-        }
+        Quiet();
         var parameters = new ModelParams(ggufPath)
         {
             ContextSize = (uint)contextSize,
@@ -41,6 +44,10 @@ internal sealed class LlamaCppRival : IDisposable
     }
 
     public int VocabSize { get; }
+
+    /// <summary>llama.cpp's own tokenization of <paramref name="text"/> (BOS as the file says, special tokens parsed).</summary>
+    public int[] Tokenize(string text) =>
+        [.. _weights.Tokenize(text, _weights.Vocab.ShouldAddBOS, true, System.Text.Encoding.UTF8).Select(t => (int)t)];
 
     /// <summary>Clears the cache and runs the prompt; returns the last position's logits (a copy).</summary>
     public float[] Prefill(ReadOnlySpan<int> ids)

@@ -153,7 +153,7 @@ public static class TokenizersBenchmark
         return path;
     }
 
-    private static string SharedDataPath()
+    internal static string SharedDataPath()
     {
         string? env = Environment.GetEnvironmentVariable("VIVACE_SHARED");
         if (!string.IsNullOrEmpty(env) && Directory.Exists(env)) return env;

@@ -7,10 +7,10 @@ using Vivace.Tokenizers;
 namespace Vivace.Engine;
 
 /// <summary>
-/// <c>vivace quantize</c>: writes a Llama-architecture model as a llama.cpp GGUF file (weights in F32, F16, Q8_0 or Q4_0,
-/// tokenizer included), which Vivace and llama.cpp both load. Sources: an HF checkpoint directory with
-/// <c>model_type</c> llama, a llama2.c checkpoint with its tokenizer.bin, or a GGUF file (re-quantized; blocks already
-/// in the target format are copied).
+/// <c>vivace quantize</c>: writes a Llama-shaped model as a llama.cpp GGUF file (weights in F32, F16, BF16, Q8_0 or Q4_0,
+/// tokenizer included), which Vivace and llama.cpp both load. Sources: an HF checkpoint directory with <c>model_type</c>
+/// llama or mistral (GGUF "llama") or qwen2 (GGUF "qwen2"), a llama2.c checkpoint with its tokenizer.bin, or a GGUF file
+/// (re-quantized; blocks already in the target format are copied).
 /// </summary>
 public static class ModelQuantizer
 {
@@ -39,11 +39,10 @@ public static class ModelQuantizer
             {
                 if (!Directory.Exists(path)) throw new ModelFormatException(path, "not a model directory, llama2.c checkpoint or GGUF file");
                 HfConfig config = HfConfig.Load(Path.Combine(path, "config.json"));
-                string? type = config.GetString("model_type");
-                if (type != "llama")
-                    throw new ModelFormatException(config.Source, "model_type", $"'{type}' cannot be written as a llama GGUF yet (llama can)");
+                LlamaGgufConfig ggufConfig = LlamaGgufConfig.FromHf(config); // refuses what GGUF can't hold before any work
                 using IWeightSource weights = WeightSources.Open(path);
-                return Write(weights, config, HfTokenizerMetadata(path, config), outputPath, target, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
+                return GgufExport.Write(outputPath, weights, ggufConfig, target, HfTokenizerMetadata(path, config),
+                    Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
             }
             default:
                 throw new ModelFormatException(path, "a fused ONNX export cannot be written as GGUF");

@@ -107,14 +107,17 @@ public class GgufGenerationTests
     }
 
     /// <summary>
-    /// A Llama with a byte-level BPE tokenizer.json (Llama 3's arrangement): the golden llama-small checkpoint (vocab 1000)
-    /// with the 1000-token tiny-random-gpt2 tokenizer beside it, written as GGUF and generated from again: the same
-    /// prompt ids and the same greedy continuation as the HF directory, from the GGUF file alone.
+    /// Llama and Qwen2 with a byte-level BPE tokenizer.json (Llama 3's and Qwen2's arrangement): a golden checkpoint (vocab
+    /// 1000) with the 1000-token tiny-random-gpt2 tokenizer beside it, written as GGUF ("llama": q/k rows interleaved;
+    /// "qwen2": q/k/v biases, rows as they are) and generated from again: the same prompt ids and the same greedy
+    /// continuation as the HF directory, from the GGUF file alone.
     /// </summary>
-    [SkippableFact]
-    public void LlamaWithAByteLevelTokenizerRoundTripsThroughGguf()
+    [SkippableTheory]
+    [InlineData("llama-small", "llama")]
+    [InlineData("qwen2-small", "qwen2")]
+    public void ByteLevelTokenizerModelsRoundTripThroughGguf(string model, string architecture)
     {
-        string golden = SharedData.Require("goldens", "llama-small");
+        string golden = SharedData.Require("goldens", model);
         string tokenizer = SharedData.Require("data", "ort-genai", "tiny-random-gpt2", "tokenizer.json");
         string dir = Directory.CreateTempSubdirectory("vivace-llama-bpe-").FullName;
         try
@@ -122,8 +125,10 @@ public class GgufGenerationTests
             foreach (string name in new[] { "config.json", "generation_config.json", "model.safetensors" })
                 File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine(golden, name));
             File.CreateSymbolicLink(Path.Combine(dir, "tokenizer.json"), tokenizer);
-            string file = Path.Combine(dir, "llama-bpe.gguf");
-            ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
+            string file = Path.Combine(dir, model + ".gguf");
+            GgufExportSummary summary = ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
+            using (GgufFile gguf = GgufFile.Open(file)) Assert.Equal(architecture, gguf.GetString("general.architecture"));
+            Assert.Equal(architecture == "qwen2", summary.Tensors.ContainsKey("blk.0.attn_q.bias"));
 
             var request = new GenerationRequest { Prompt = "Hello world, this is a test", MaxNewTokens = 16 };
             TextGenerator fromHf = TextGenerator.Load(dir, CpuOps.Default), fromGguf = TextGenerator.Load(file, CpuOps.Default);
@@ -134,5 +139,14 @@ public class GgufGenerationTests
             Assert.NotEmpty(actual.Tokens);
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [SkippableFact]
+    public void ASlidingWindowModelIsRefused()
+    {
+        // mistral-small slides an 8-token window; llama.cpp's llama architecture attends to everything.
+        string golden = SharedData.Require("goldens", "mistral-small");
+        var e = Assert.Throws<Vivace.Formats.ModelFormatException>(() => ModelQuantizer.Quantize(golden, Path.GetTempFileName(), GgufTarget.F32));
+        Assert.Contains("sliding", e.Message);
     }
 }

@@ -3,12 +3,12 @@ using Vivace.Tensors;
 namespace Vivace.Formats.Gguf;
 
 /// <summary>
-/// A GGUF file of llama.cpp's "llama" architecture as an <see cref="IWeightSource"/> under HF Llama names and layouts,
-/// plus the equivalent HF <c>config.json</c> in <see cref="Config"/>, so <c>LlamaModel</c> loads it like any HF
-/// checkpoint (the same way <see cref="Llama2c.Llama2cCheckpoint"/> exposes llama2.c files).
-/// <para>RoPE: llama.cpp's converter reorders the q/k rows of each head to interleaved pairs (GGUF row 2i + j is HF
-/// row j·headDim/2 + i); the rows are put back in HF order on every read, for float and block-quantized tensors
-/// alike (see <see cref="RopeRowOrder"/>).</para>
+/// A GGUF file of llama.cpp's "llama" or "qwen2" architecture as an <see cref="IWeightSource"/> under HF Llama names
+/// and layouts, plus the equivalent HF <c>config.json</c> in <see cref="Config"/>, so <c>LlamaModel</c> loads it like any
+/// HF checkpoint (the same way <see cref="Llama2c.Llama2cCheckpoint"/> exposes llama2.c files).
+/// <para>RoPE: for "llama", llama.cpp's converter reorders the q/k rows of each head to interleaved pairs (GGUF row
+/// 2i + j is HF row j·headDim/2 + i); the rows are put back in HF order on every read, for float and block-quantized
+/// tensors alike (see <see cref="RopeRowOrder"/>). "qwen2" keeps HF's order (llama.cpp rotates halves there).</para>
 /// <see cref="Get"/> returns f32 (blocks dequantized); <see cref="GetQuantized"/> keeps Q8_0/Q4_0 blocks as stored.
 /// </summary>
 public sealed class GgufCheckpoint : IWeightSource
@@ -19,6 +19,7 @@ public sealed class GgufCheckpoint : IWeightSource
     private readonly GgufFile _file;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly string[] _names;
+    private readonly string _architecture;
 
     public string FilePath => _file.FilePath;
 
@@ -28,24 +29,21 @@ public sealed class GgufCheckpoint : IWeightSource
     /// <summary>Every metadata key/value of the file (the tokenizer's <c>tokenizer.ggml.*</c> among them).</summary>
     public IReadOnlyDictionary<string, object> Metadata => _file.Metadata;
 
-    /// <summary>The HF Llama config.json equivalent to the file's <c>llama.*</c> metadata.</summary>
+    /// <summary>The HF config.json equivalent to the file's <c>{arch}.*</c> metadata.</summary>
     public HfConfig Config { get; }
 
     private GgufCheckpoint(GgufFile file)
     {
         _file = file;
-        string arch = file.GetString("general.architecture")
-            ?? throw new ModelFormatException(file.FilePath, "general.architecture", "required key is missing");
-        if (arch != "llama")
-            throw new ModelFormatException(file.FilePath, "general.architecture", $"'{arch}' is not supported (only 'llama' GGUF files map to HF weights)");
         LlamaGgufConfig config = LlamaGgufConfig.Read(file);
+        _architecture = config.Architecture;
         foreach (GgufTensorInfo t in file.Tensors)
         {
             if (t.Name == "rope_freqs.weight")
                 throw new ModelFormatException(file.FilePath, t.Name, "per-frequency RoPE factors (Llama 3.1 style scaling) are not supported");
             string hf = GgufLlamaNames.ToHf(t.Name)
-                ?? throw new ModelFormatException(file.FilePath, t.Name, "tensor has no HF Llama equivalent (not a plain llama-architecture file?)");
-            int ropeHead = GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
+                ?? throw new ModelFormatException(file.FilePath, t.Name, $"tensor has no HF equivalent (not a plain {config.Architecture}-architecture file?)");
+            int ropeHead = config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
             var shape = new Shape([.. t.HfShape.Select(d => d > int.MaxValue
                 ? throw new ModelFormatException(file.FilePath, t.Name, $"dimension {d} is too large")
                 : (int)d)]);
@@ -63,7 +61,7 @@ public sealed class GgufCheckpoint : IWeightSource
             mlpBias: _entries.ContainsKey("model.layers.0.mlp.gate_proj.bias"));
     }
 
-    /// <summary>Opens a llama-architecture GGUF file; anything malformed or unsupported throws <see cref="ModelFormatException"/>.</summary>
+    /// <summary>Opens a llama- or qwen2-architecture GGUF file; anything malformed or unsupported throws <see cref="ModelFormatException"/>.</summary>
     public static GgufCheckpoint Open(string path)
     {
         GgufFile file = GgufFile.Open(path);
@@ -149,7 +147,7 @@ public sealed class GgufCheckpoint : IWeightSource
         _entries.TryGetValue(name, out Entry? e) ? e
         : throw new ModelFormatException(FilePath, name, "no tensor of that name in the GGUF file");
 
-    public string Describe() => $"GGUF {FilePath} ({_names.Length} tensors, llama)";
+    public string Describe() => $"GGUF {FilePath} ({_names.Length} tensors, {_architecture})";
 
     public override string ToString() => Describe();
 

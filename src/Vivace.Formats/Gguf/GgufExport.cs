@@ -21,10 +21,12 @@ public sealed record GgufExportSummary(string Path, GgufTarget Target, uint File
     IReadOnlyDictionary<string, GgmlType> Tensors, IReadOnlyList<string> Notes);
 
 /// <summary>
-/// Writes an HF-named Llama (any <see cref="IWeightSource"/>) as a llama.cpp "llama"-architecture GGUF file: the
-/// <c>general.*</c> and <c>llama.*</c> keys llama.cpp's loader reads (with the GGUF types it insists on: counts u32,
+/// Writes an HF-named Llama-shaped model (any <see cref="IWeightSource"/>) as a llama.cpp "llama"- or "qwen2"-architecture
+/// GGUF file (<see cref="LlamaGgufConfig.Architecture"/>): the <c>general.*</c> and <c>{arch}.*</c> keys llama.cpp's
+/// loader reads (with the GGUF types it insists on: counts u32,
 /// epsilon and rope base f32), the caller's extra keys (the tokenizer's <c>tokenizer.ggml.*</c>), norms in F32 and
-/// matrices in the target type, with q/k rows reordered to llama.cpp's interleaved RoPE pairs as its converter does.
+/// matrices in the target type, with q/k rows reordered to llama.cpp's interleaved RoPE pairs for "llama" as its converter
+/// does.
 /// </summary>
 public static class GgufExport
 {
@@ -52,19 +54,19 @@ public static class GgufExport
             if (!source.Contains(hf))
             {
                 if (optional) continue;
-                throw new ModelFormatException(null, hf, $"the weights ({source.Describe()}) lack this tensor, which a llama GGUF needs");
+                throw new ModelFormatException(null, hf, $"the weights ({source.Describe()}) lack this tensor, which a {config.Architecture} GGUF needs");
             }
             string gguf = GgufLlamaNames.ToGguf(hf)!;
             WeightInfo info = source.GetInfo(hf);
             GgmlType type = Choose(info.Shape, target, out string? note);
             if (note != null) notes.Add($"{gguf}: {note}");
-            int ropeHead = GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
+            int ropeHead = config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
             writer.AddTensor(gguf, type, info.Shape.Dims, () => Encode(source, hf, type, ropeHead));
             tensors[gguf] = type;
             written.Add(hf);
         }
         foreach (string n in source.Names.Where(n => !written.Contains(n)).Order(StringComparer.Ordinal))
-            notes.Add($"{n}: not written ({(config.Tied && n == "lm_head.weight" ? "tied to the token embedding" : "no llama GGUF equivalent")})");
+            notes.Add($"{n}: not written ({(config.Tied && n == "lm_head.weight" ? "tied to the token embedding" : $"no {config.Architecture} GGUF equivalent")})");
         writer.Write(path);
         return new GgufExportSummary(Path.GetFullPath(path), target, fileType, tensors, notes);
     }
@@ -150,30 +152,31 @@ public static class GgufExport
 
     private static void AddMetadata(GgufWriter w, LlamaGgufConfig c, string name, uint fileType)
     {
-        w.AddMetadata("general.architecture", "llama");
+        string arch = c.Architecture;
+        w.AddMetadata("general.architecture", arch);
         w.AddMetadata("general.name", name);
         w.AddMetadata("general.file_type", fileType);
         if (fileType is 2 or 7) w.AddMetadata("general.quantization_version", 2u); // ggml's GGML_QNT_VERSION
-        w.AddMetadata("llama.context_length", (uint)c.MaxPositions);
-        w.AddMetadata("llama.embedding_length", (uint)c.Hidden);
-        w.AddMetadata("llama.block_count", (uint)c.Layers);
-        w.AddMetadata("llama.feed_forward_length", (uint)c.Intermediate);
-        w.AddMetadata("llama.rope.dimension_count", (uint)c.HeadDim);
-        w.AddMetadata("llama.attention.head_count", (uint)c.Heads);
-        w.AddMetadata("llama.attention.head_count_kv", (uint)c.KvHeads);
-        w.AddMetadata("llama.attention.layer_norm_rms_epsilon", c.RmsEps);
-        w.AddMetadata("llama.rope.freq_base", c.RopeTheta);
-        w.AddMetadata("llama.vocab_size", (uint)c.Vocab);
+        w.AddMetadata($"{arch}.context_length", (uint)c.MaxPositions);
+        w.AddMetadata($"{arch}.embedding_length", (uint)c.Hidden);
+        w.AddMetadata($"{arch}.block_count", (uint)c.Layers);
+        w.AddMetadata($"{arch}.feed_forward_length", (uint)c.Intermediate);
+        w.AddMetadata($"{arch}.rope.dimension_count", (uint)c.HeadDim);
+        w.AddMetadata($"{arch}.attention.head_count", (uint)c.Heads);
+        w.AddMetadata($"{arch}.attention.head_count_kv", (uint)c.KvHeads);
+        w.AddMetadata($"{arch}.attention.layer_norm_rms_epsilon", c.RmsEps);
+        w.AddMetadata($"{arch}.rope.freq_base", c.RopeTheta);
+        w.AddMetadata($"{arch}.vocab_size", (uint)c.Vocab);
         if (c.HeadDim * c.Heads != c.Hidden)
         {
             // llama.cpp assumes head_dim = embedding_length / head_count unless these say otherwise.
-            w.AddMetadata("llama.attention.key_length", (uint)c.HeadDim);
-            w.AddMetadata("llama.attention.value_length", (uint)c.HeadDim);
+            w.AddMetadata($"{arch}.attention.key_length", (uint)c.HeadDim);
+            w.AddMetadata($"{arch}.attention.value_length", (uint)c.HeadDim);
         }
         if (c.RopeLinearFactor is double f)
         {
-            w.AddMetadata("llama.rope.scaling.type", "linear");
-            w.AddMetadata("llama.rope.scaling.factor", (float)f);
+            w.AddMetadata($"{arch}.rope.scaling.type", "linear");
+            w.AddMetadata($"{arch}.rope.scaling.factor", (float)f);
         }
     }
 }
