@@ -13,7 +13,7 @@ namespace Vivace.Bench;
 /// <summary>
 /// GGUF files written by Vivace, read by llama.cpp (LLamaSharp's CPU backend): byte-level BPE vocabularies (GPT-2,
 /// Llama 3, cl100k, Falcon, Phi-2, RoBERTa) tokenize llama.cpp's own test inputs to the ids Vivace's tokenizer gives, and
-/// Llama- and Qwen2-architecture models (the golden checkpoints with a byte-level tokenizer.json) continue a prompt with
+/// Llama-, Qwen2- and GPT-2-architecture models (the golden checkpoints with a byte-level tokenizer.json) continue a prompt with
 /// the same greedy ids in llama.cpp as in Vivace. Correctness across the two engines, not speed: no timings.
 /// </summary>
 internal static class GgufParityBenchmark
@@ -58,7 +58,7 @@ internal static class GgufParityBenchmark
             Line("");
             Line("| model | architecture | prompt ids equal | greedy ids equal |");
             Line("|---|---|---|---:|");
-            foreach (string model in new[] { "llama-small", "qwen2-small" })
+            foreach (string model in new[] { "llama-small", "qwen2-small", "gpt2-small" })
             {
                 string modelDir = Path.Combine(dir, model);
                 Directory.CreateDirectory(modelDir);

@@ -39,7 +39,7 @@ internal static class LlamaCppComparison
                 string path = Path.Combine(dir, $"random-llama-{target}.gguf");
                 GgufExport.Write(path, weights, config, target, SyntheticVocabulary(shape.VocabSize), "vivace-bench-random-llama");
                 using var ops = new CpuOps(threads);
-                LlamaModel model = GgufLoader.Load(path, ops);
+                ICausalLM model = GgufLoader.Load(path, ops);
                 using var rival = new LlamaCppRival(path, threads, promptTokens + steps + 8);
                 int[] prompt = Prompt(promptTokens, shape.VocabSize);
                 var ours = new List<double>();
@@ -72,7 +72,7 @@ internal static class LlamaCppComparison
     }
 
     /// <summary>Greedy decoding through the KV cache; returns the new ids and each step's milliseconds.</summary>
-    internal static (int[] Ids, List<double> StepMs) DecodeVivace(LlamaModel model, int[] prompt, int steps)
+    internal static (int[] Ids, List<double> StepMs) DecodeVivace(ICausalLM model, int[] prompt, int steps)
     {
         var session = new DecodeSession(model, 1, prompt.Length + steps + 1);
         long[] ids = prompt.Select(x => (long)x).ToArray();

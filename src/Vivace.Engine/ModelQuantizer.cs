@@ -7,9 +7,9 @@ using Vivace.Tokenizers;
 namespace Vivace.Engine;
 
 /// <summary>
-/// <c>vivace quantize</c>: writes a Llama-shaped model as a llama.cpp GGUF file (weights in F32, F16, BF16, Q8_0 or Q4_0,
+/// <c>vivace quantize</c>: writes a decoder as a llama.cpp GGUF file (weights in F32, F16, BF16, Q8_0 or Q4_0,
 /// tokenizer included), which Vivace and llama.cpp both load. Sources: an HF checkpoint directory with <c>model_type</c>
-/// llama or mistral (GGUF "llama") or qwen2 (GGUF "qwen2"), a llama2.c checkpoint with its tokenizer.bin, or a GGUF file
+/// llama or mistral (GGUF "llama"), qwen2 (GGUF "qwen2") or gpt2 (GGUF "gpt2"), a llama2.c checkpoint with its tokenizer.bin, or a GGUF file
 /// (re-quantized; blocks already in the target format are copied).
 /// </summary>
 public static class ModelQuantizer
@@ -33,16 +33,25 @@ public static class ModelQuantizer
                 string file = GgufLoader.FindFile(path);
                 using GgufCheckpoint checkpoint = GgufCheckpoint.Open(file);
                 var tokenizerKeys = checkpoint.Metadata.Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal));
-                return Write(checkpoint, checkpoint.Config, tokenizerKeys, outputPath, target, Path.GetFileNameWithoutExtension(file));
+                string name = Path.GetFileNameWithoutExtension(file);
+                return checkpoint.Architecture == "gpt2"
+                    ? GgufExport.WriteGpt2(outputPath, checkpoint, Gpt2GgufConfig.FromHf(checkpoint.Config), target, tokenizerKeys, name)
+                    : Write(checkpoint, checkpoint.Config, tokenizerKeys, outputPath, target, name);
             }
             case CausalLMLoader.CheckpointKind.HuggingFace:
             {
                 if (!Directory.Exists(path)) throw new ModelFormatException(path, "not a model directory, llama2.c checkpoint or GGUF file");
                 HfConfig config = HfConfig.Load(Path.Combine(path, "config.json"));
+                string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+                if (config.GetString("model_type") == "gpt2")
+                {
+                    Gpt2GgufConfig gpt2 = Gpt2GgufConfig.FromHf(config);
+                    using IWeightSource gpt2Weights = WeightSources.Open(path);
+                    return GgufExport.WriteGpt2(outputPath, gpt2Weights, gpt2, target, HfTokenizerMetadata(path, config), name);
+                }
                 LlamaGgufConfig ggufConfig = LlamaGgufConfig.FromHf(config); // refuses what GGUF can't hold before any work
                 using IWeightSource weights = WeightSources.Open(path);
-                return GgufExport.Write(outputPath, weights, ggufConfig, target, HfTokenizerMetadata(path, config),
-                    Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
+                return GgufExport.Write(outputPath, weights, ggufConfig, target, HfTokenizerMetadata(path, config), name);
             }
             default:
                 throw new ModelFormatException(path, "a fused ONNX export cannot be written as GGUF");

@@ -99,22 +99,23 @@ public class GgufGenerationTests
     [SkippableFact]
     public void OverwritingTheSourceAndUnsupportedModelsAreClearErrors()
     {
-        string golden = SharedData.Require("goldens", "gpt2-small");
+        string golden = SharedData.Require("goldens", "phi3-small");
         var e = Assert.Throws<Vivace.Formats.ModelFormatException>(() => ModelQuantizer.Quantize(golden, Path.GetTempFileName(), GgufTarget.Q8_0));
-        Assert.Contains("gpt2", e.Message);
+        Assert.Contains("phi3", e.Message);
         string bin = Path.Combine(SharedData.Require("data", "llama2c-stories260K"), "stories260K.bin");
         Assert.Throws<ArgumentException>(() => ModelQuantizer.Quantize(bin, bin, GgufTarget.Q8_0));
     }
 
     /// <summary>
-    /// Llama and Qwen2 with a byte-level BPE tokenizer.json (Llama 3's and Qwen2's arrangement): a golden checkpoint (vocab
-    /// 1000) with the 1000-token tiny-random-gpt2 tokenizer beside it, written as GGUF ("llama": q/k rows interleaved;
-    /// "qwen2": q/k/v biases, rows as they are) and generated from again: the same prompt ids and the same greedy
+    /// Llama, Qwen2 and GPT-2 with a byte-level BPE tokenizer.json: a golden checkpoint (vocab 1000) with the 1000-token
+    /// tiny-random-gpt2 tokenizer beside it, written as GGUF ("llama": q/k rows interleaved; "qwen2": q/k/v biases, rows
+    /// as they are; "gpt2": Conv1D matrices transposed to ggml rows) and generated from again: the same prompt ids and the same greedy
     /// continuation as the HF directory, from the GGUF file alone.
     /// </summary>
     [SkippableTheory]
     [InlineData("llama-small", "llama")]
     [InlineData("qwen2-small", "qwen2")]
+    [InlineData("gpt2-small", "gpt2")]
     public void ByteLevelTokenizerModelsRoundTripThroughGguf(string model, string architecture)
     {
         string golden = SharedData.Require("goldens", model);

@@ -3,9 +3,10 @@ using Vivace.Tensors;
 namespace Vivace.Formats.Gguf;
 
 /// <summary>
-/// A GGUF file of llama.cpp's "llama" or "qwen2" architecture as an <see cref="IWeightSource"/> under HF Llama names
-/// and layouts, plus the equivalent HF <c>config.json</c> in <see cref="Config"/>, so <c>LlamaModel</c> loads it like any
-/// HF checkpoint (the same way <see cref="Llama2c.Llama2cCheckpoint"/> exposes llama2.c files).
+/// A GGUF file of llama.cpp's "llama", "qwen2" or "gpt2" architecture as an <see cref="IWeightSource"/> under HF names
+/// and layouts (Llama's, or GPT-2's with its Conv1D matrices transposed back), plus the equivalent HF <c>config.json</c>
+/// in <see cref="Config"/>, so the models load it like any HF checkpoint (the same way
+/// <see cref="Llama2c.Llama2cCheckpoint"/> exposes llama2.c files).
 /// <para>RoPE: for "llama", llama.cpp's converter reorders the q/k rows of each head to interleaved pairs (GGUF row
 /// 2i + j is HF row j·headDim/2 + i); the rows are put back in HF order on every read, for float and block-quantized
 /// tensors alike (see <see cref="RopeRowOrder"/>). "qwen2" keeps HF's order (llama.cpp rotates halves there).</para>
@@ -13,8 +14,9 @@ namespace Vivace.Formats.Gguf;
 /// </summary>
 public sealed class GgufCheckpoint : IWeightSource
 {
-    /// <summary>Where one HF-named tensor lies, and the head size its rows are RoPE-permuted by (0: not permuted).</summary>
-    private sealed record Entry(GgufTensorInfo Tensor, int RopeHeadSize, Shape Shape);
+    /// <summary>Where one HF-named tensor lies, the head size its rows are RoPE-permuted by (0: not permuted), and whether
+    /// HF holds it transposed (GPT-2's Conv1D <c>[in, out]</c>).</summary>
+    private sealed record Entry(GgufTensorInfo Tensor, int RopeHeadSize, Shape Shape, bool Transposed = false);
 
     private readonly GgufFile _file;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -35,8 +37,26 @@ public sealed class GgufCheckpoint : IWeightSource
     private GgufCheckpoint(GgufFile file)
     {
         _file = file;
+        _architecture = file.GetString("general.architecture")
+            ?? throw new ModelFormatException(file.FilePath, "general.architecture", "required key is missing");
+        if (_architecture == "gpt2")
+        {
+            Gpt2GgufConfig gpt2 = Gpt2GgufConfig.Read(file);
+            foreach (GgufTensorInfo t in file.Tensors)
+            {
+                string hf = GgufGpt2Names.ToHf(t.Name)
+                    ?? throw new ModelFormatException(file.FilePath, t.Name, "tensor has no HF GPT-2 equivalent (not a plain gpt2-architecture file?)");
+                Shape shape = ShapeOf(t);
+                bool conv1D = GgufGpt2Names.IsConv1D(hf);
+                if (conv1D && shape.Rank != 2) throw new ModelFormatException(file.FilePath, t.Name, $"expected a matrix, got {shape}");
+                _entries.Add(hf, new Entry(t, 0, conv1D ? new Shape([shape[1], shape[0]]) : shape, conv1D));
+            }
+            Shape embed = RequireEmbedding("transformer.wte.weight", "token_embd.weight", gpt2.Hidden);
+            _names = [.. _entries.Keys];
+            Config = gpt2.ToHfConfig(file, vocab: embed[0], tied: !_entries.ContainsKey("lm_head.weight"));
+            return;
+        }
         LlamaGgufConfig config = LlamaGgufConfig.Read(file);
-        _architecture = config.Architecture;
         foreach (GgufTensorInfo t in file.Tensors)
         {
             if (t.Name == "rope_freqs.weight")
@@ -44,24 +64,32 @@ public sealed class GgufCheckpoint : IWeightSource
             string hf = GgufLlamaNames.ToHf(t.Name)
                 ?? throw new ModelFormatException(file.FilePath, t.Name, $"tensor has no HF equivalent (not a plain {config.Architecture}-architecture file?)");
             int ropeHead = config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
-            var shape = new Shape([.. t.HfShape.Select(d => d > int.MaxValue
-                ? throw new ModelFormatException(file.FilePath, t.Name, $"dimension {d} is too large")
-                : (int)d)]);
+            Shape shape = ShapeOf(t);
             if (ropeHead != 0 && shape[0] % ropeHead != 0)
                 throw new ModelFormatException(file.FilePath, t.Name, $"{shape[0]} rows do not split into heads of {ropeHead}");
             _entries.Add(hf, new Entry(t, ropeHead, shape));
         }
-        if (!_entries.TryGetValue("model.embed_tokens.weight", out Entry? embed) || embed.Shape.Rank != 2)
-            throw new ModelFormatException(file.FilePath, "token_embd.weight", "missing or not a matrix");
-        if (embed.Shape[1] != config.Hidden)
-            throw new ModelFormatException(file.FilePath, "token_embd.weight", $"width {embed.Shape[1]} is not llama.embedding_length {config.Hidden}");
+        Shape tokens = RequireEmbedding("model.embed_tokens.weight", "token_embd.weight", config.Hidden);
         _names = [.. _entries.Keys];
-        Config = config.ToHfConfig(file, vocab: embed.Shape[0], tied: !_entries.ContainsKey("lm_head.weight"),
+        Config = config.ToHfConfig(file, vocab: tokens[0], tied: !_entries.ContainsKey("lm_head.weight"),
             attentionBias: _entries.ContainsKey("model.layers.0.self_attn.q_proj.bias"),
             mlpBias: _entries.ContainsKey("model.layers.0.mlp.gate_proj.bias"));
     }
 
-    /// <summary>Opens a llama- or qwen2-architecture GGUF file; anything malformed or unsupported throws <see cref="ModelFormatException"/>.</summary>
+    private Shape ShapeOf(GgufTensorInfo t) => new([.. t.HfShape.Select(d => d > int.MaxValue
+        ? throw new ModelFormatException(_file.FilePath, t.Name, $"dimension {d} is too large")
+        : (int)d)]);
+
+    private Shape RequireEmbedding(string hfName, string ggufName, int hidden)
+    {
+        if (!_entries.TryGetValue(hfName, out Entry? embed) || embed.Shape.Rank != 2)
+            throw new ModelFormatException(_file.FilePath, ggufName, "missing or not a matrix");
+        if (embed.Shape[1] != hidden)
+            throw new ModelFormatException(_file.FilePath, ggufName, $"width {embed.Shape[1]} is not the embedding length {hidden}");
+        return embed.Shape;
+    }
+
+    /// <summary>Opens a llama-, qwen2- or gpt2-architecture GGUF file; anything malformed or unsupported throws <see cref="ModelFormatException"/>.</summary>
     public static GgufCheckpoint Open(string path)
     {
         GgufFile file = GgufFile.Open(path);
@@ -93,19 +121,24 @@ public sealed class GgufCheckpoint : IWeightSource
     public Tensor Get(string name)
     {
         Entry e = Find(name);
-        return Unpermute(e, _file.ReadF32(e.Tensor)).WithName(name);
+        Tensor t = _file.ReadF32(e.Tensor);
+        return (e.Transposed ? t.TransposeLastTwo() : Unpermute(e, t)).WithName(name);
     }
 
+    /// <summary>As stored (f16/bf16 kept); a transposed Conv1D weight comes back in f32.</summary>
     public Tensor GetRaw(string name)
     {
         Entry e = Find(name);
-        return Unpermute(e, _file.ReadStored(e.Tensor)).WithName(name);
+        Tensor t = _file.ReadStored(e.Tensor);
+        return (e.Transposed ? t.TransposeLastTwo() : Unpermute(e, t)).WithName(name);
     }
 
+    /// <summary>Q8_0/Q4_0 blocks as stored (q/k rows back in HF order); null for float tensors and for Conv1D weights,
+    /// whose HF layout runs across the blocks.</summary>
     public QuantizedMatrix? GetQuantized(string name)
     {
         Entry e = Find(name);
-        if (e.Tensor.Type.BlockFormat() is null || e.Shape.Rank != 2) return null;
+        if (e.Tensor.Type.BlockFormat() is null || e.Shape.Rank != 2 || e.Transposed) return null;
         QuantizedMatrix m = _file.ReadQuantized(e.Tensor);
         if (e.RopeHeadSize == 0) return new QuantizedMatrix(m.Format, m.Rows, m.Columns, m.Data, name);
         var rows = new byte[m.Data.Length];
@@ -148,6 +181,9 @@ public sealed class GgufCheckpoint : IWeightSource
         : throw new ModelFormatException(FilePath, name, "no tensor of that name in the GGUF file");
 
     public string Describe() => $"GGUF {FilePath} ({_names.Length} tensors, {_architecture})";
+
+    /// <summary>llama.cpp's architecture of the file: "llama", "qwen2" or "gpt2".</summary>
+    public string Architecture => _architecture;
 
     public override string ToString() => Describe();
 

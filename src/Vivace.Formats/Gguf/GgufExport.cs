@@ -40,33 +40,82 @@ public static class GgufExport
             && (embed.Rank != 2 || embed[0] != config.Vocab || embed[1] != config.Hidden))
             throw new ArgumentException($"model.embed_tokens.weight is {embed}, the config says [{config.Vocab}, {config.Hidden}]", nameof(config));
         var writer = new GgufWriter();
-        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
-        uint fileType = target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.BF16 => 32u, GgufTarget.Q8_0 => 7u, _ => 2u };
+        uint fileType = FileType(target);
         AddMetadata(writer, config, name, fileType);
         foreach (var (key, value) in extraMetadata ?? []) writer.AddMetadata(key, value);
 
+        var plan = HfNames(config).Select(hf => new PlannedTensor(hf, GgufLlamaNames.ToGguf(hf)!,
+            config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0, Transpose: false,
+            Optional: hf.EndsWith(".bias", StringComparison.Ordinal)));
+        return WriteTensors(path, writer, source, plan, target, fileType, config.Architecture, config.Tied);
+    }
+
+    /// <summary>
+    /// Writes an HF GPT-2 (names with or without <c>transformer.</c>) as a llama.cpp "gpt2"-architecture GGUF file: the
+    /// <c>gpt2.*</c> keys, the caller's extra keys (the tokenizer's), LayerNorm weights and biases in F32, the Conv1D
+    /// matrices transposed to ggml's <c>[out, in]</c> rows and stored in the target type, as llama.cpp's converter does.
+    /// </summary>
+    public static GgufExportSummary WriteGpt2(string path, IWeightSource source, Gpt2GgufConfig config, GgufTarget target,
+        IEnumerable<KeyValuePair<string, object>>? extraMetadata = null, string name = "vivace")
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Heads <= 0 || config.Hidden % config.Heads != 0)
+            throw new ArgumentException($"{config.Heads} heads do not divide {config.Hidden}", nameof(config));
+        string prefix = source.Contains("transformer.wte.weight") ? "" : "transformer.";
+        bool tied = !source.Contains("lm_head.weight");
+        var writer = new GgufWriter();
+        uint fileType = FileType(target);
+        writer.AddMetadata("general.architecture", "gpt2");
+        writer.AddMetadata("general.name", name);
+        writer.AddMetadata("general.file_type", fileType);
+        if (fileType is 2 or 7) writer.AddMetadata("general.quantization_version", 2u);
+        writer.AddMetadata("gpt2.context_length", (uint)config.MaxPositions);
+        writer.AddMetadata("gpt2.embedding_length", (uint)config.Hidden);
+        writer.AddMetadata("gpt2.feed_forward_length", (uint)config.Inner);
+        writer.AddMetadata("gpt2.block_count", (uint)config.Layers);
+        writer.AddMetadata("gpt2.attention.head_count", (uint)config.Heads);
+        writer.AddMetadata("gpt2.attention.layer_norm_epsilon", config.LayerNormEps);
+        writer.AddMetadata("gpt2.vocab_size", (uint)config.Vocab);
+        foreach (var (key, value) in extraMetadata ?? []) writer.AddMetadata(key, value);
+        var plan = GgufGpt2Names.HfNames(config.Layers, tied).Select(hf => new PlannedTensor(
+            hf == "lm_head.weight" ? hf : prefix.Length == 0 ? hf : hf["transformer.".Length..], GgufGpt2Names.ToGguf(hf)!, 0,
+            GgufGpt2Names.IsConv1D(hf), Optional: false));
+        return WriteTensors(path, writer, source, plan, target, fileType, "gpt2", tied);
+    }
+
+    /// <summary>One tensor to write: its source (HF) and GGUF names, the RoPE head size its rows are reordered by
+    /// (0: none), whether its HF layout is transposed (Conv1D), and whether a source may lack it.</summary>
+    private sealed record PlannedTensor(string Hf, string Gguf, int RopeHead, bool Transpose, bool Optional);
+
+    private static uint FileType(GgufTarget target) =>
+        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
+        target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.BF16 => 32u, GgufTarget.Q8_0 => 7u, _ => 2u };
+
+    private static GgufExportSummary WriteTensors(string path, GgufWriter writer, IWeightSource source, IEnumerable<PlannedTensor> plan,
+        GgufTarget target, uint fileType, string architecture, bool tied)
+    {
         var tensors = new Dictionary<string, GgmlType>(StringComparer.Ordinal);
         var notes = new List<string>();
         var written = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string hf in HfNames(config))
+        foreach (PlannedTensor t in plan)
         {
-            bool optional = hf.EndsWith(".bias", StringComparison.Ordinal);
-            if (!source.Contains(hf))
+            if (!source.Contains(t.Hf))
             {
-                if (optional) continue;
-                throw new ModelFormatException(null, hf, $"the weights ({source.Describe()}) lack this tensor, which a {config.Architecture} GGUF needs");
+                if (t.Optional) continue;
+                throw new ModelFormatException(null, t.Hf, $"the weights ({source.Describe()}) lack this tensor, which a {architecture} GGUF needs");
             }
-            string gguf = GgufLlamaNames.ToGguf(hf)!;
-            WeightInfo info = source.GetInfo(hf);
-            GgmlType type = Choose(info.Shape, target, out string? note);
-            if (note != null) notes.Add($"{gguf}: {note}");
-            int ropeHead = config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
-            writer.AddTensor(gguf, type, info.Shape.Dims, () => Encode(source, hf, type, ropeHead));
-            tensors[gguf] = type;
-            written.Add(hf);
+            WeightInfo info = source.GetInfo(t.Hf);
+            int[] dims = t.Transpose ? (info.Shape.Rank == 2 ? [info.Shape[1], info.Shape[0]]
+                : throw new ModelFormatException(null, t.Hf, $"expected a matrix, got {info.Shape}")) : info.Shape.Dims.ToArray();
+            GgmlType type = Choose(new Shape(dims), target, out string? note);
+            if (note != null) notes.Add($"{t.Gguf}: {note}");
+            writer.AddTensor(t.Gguf, type, dims, () => Encode(source, t.Hf, type, t.RopeHead, t.Transpose));
+            tensors[t.Gguf] = type;
+            written.Add(t.Hf);
         }
         foreach (string n in source.Names.Where(n => !written.Contains(n)).Order(StringComparer.Ordinal))
-            notes.Add($"{n}: not written ({(config.Tied && n == "lm_head.weight" ? "tied to the token embedding" : $"no {config.Architecture} GGUF equivalent")})");
+            notes.Add($"{n}: not written ({(tied && n == "lm_head.weight" ? "tied to the token embedding" : $"no {architecture} GGUF equivalent")})");
         writer.Write(path);
         return new GgufExportSummary(Path.GetFullPath(path), target, fileType, tensors, notes);
     }
@@ -117,19 +166,20 @@ public static class GgufExport
         return wanted;
     }
 
-    /// <summary>Reads one tensor from the source and encodes it, q/k rows reordered HF → interleaved.</summary>
-    private static byte[] Encode(IWeightSource source, string hf, GgmlType type, int ropeHead)
+    /// <summary>Reads one tensor from the source and encodes it, q/k rows reordered HF → interleaved, Conv1D transposed.</summary>
+    private static byte[] Encode(IWeightSource source, string hf, GgmlType type, int ropeHead, bool transpose)
     {
         if (type.BlockFormat() is BlockFormat format)
         {
             // Blocks the source already holds in this format are copied, not dequantized and quantized again.
-            QuantizedMatrix m = source.GetQuantized(hf) is { } q && q.Format == format ? q : QuantizedMatrix.Quantize(source.Get(hf), format);
+            QuantizedMatrix m = !transpose && source.GetQuantized(hf) is { } q && q.Format == format ? q
+                : QuantizedMatrix.Quantize(transpose ? source.Get(hf).TransposeLastTwo() : source.Get(hf), format);
             if (ropeHead == 0) return m.Data;
             var rows = new byte[m.Data.Length];
             RopeRowOrder.HalvesToInterleaved<byte>(m.Data, rows, m.Rows, m.RowBytes, ropeHead);
             return rows;
         }
-        Tensor t = source.Get(hf).ToF32();
+        Tensor t = transpose ? source.Get(hf).TransposeLastTwo() : source.Get(hf).ToF32();
         float[] values = t.AsSpan().ToArray();
         if (ropeHead != 0)
         {

@@ -82,7 +82,7 @@ public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, i
         {
             "llama" or "mistral" => "llama",
             "qwen2" => "qwen2",
-            _ => throw new ModelFormatException(c.Source, "model_type", $"'{modelType}' cannot be written as GGUF yet (llama, mistral and qwen2 can)"),
+            _ => throw new ModelFormatException(c.Source, "model_type", $"'{modelType}' cannot be written as GGUF yet (llama, mistral, qwen2 and gpt2 can)"),
         };
         bool slides = c.TryGetElement("layer_types", out var layerTypes) && layerTypes.ValueKind == System.Text.Json.JsonValueKind.Array
             ? layerTypes.EnumerateArray().Any(t => t.GetString() == "sliding_attention")

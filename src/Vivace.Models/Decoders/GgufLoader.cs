@@ -4,7 +4,8 @@ using Vivace.Tensors;
 
 namespace Vivace.Models.Decoders;
 
-/// <summary>Loads a llama.cpp GGUF model (architecture "llama") into a <see cref="LlamaModel"/>.</summary>
+/// <summary>Loads a llama.cpp GGUF model: architecture "llama" or "qwen2" into a <see cref="LlamaModel"/>, "gpt2" into a
+/// <see cref="Gpt2Model"/>.</summary>
 public static class GgufLoader
 {
     /// <summary>
@@ -13,10 +14,13 @@ public static class GgufLoader
     /// f32 (and then follow the ops' own linear precision). The weights are copied into the model, so the file closes
     /// on return.
     /// </summary>
-    public static LlamaModel Load(string fileOrDirectory, ITensorOps ops)
+    public static ICausalLM Load(string fileOrDirectory, ITensorOps ops)
     {
         using GgufCheckpoint checkpoint = GgufCheckpoint.Open(FindFile(fileOrDirectory));
-        return new LlamaModel(DecoderConfig.FromHf(checkpoint.Config), new WeightScope(checkpoint) { Ops = ops });
+        var scope = new WeightScope(checkpoint) { Ops = ops };
+        return checkpoint.Architecture == "gpt2"
+            ? new Gpt2Model(Gpt2Config.FromHf(checkpoint.Config), scope, checkpoint.Config.GetBool("tie_word_embeddings", true))
+            : new LlamaModel(DecoderConfig.FromHf(checkpoint.Config), scope);
     }
 
     /// <summary>The GGUF file a path names (see <see cref="Load"/>).</summary>

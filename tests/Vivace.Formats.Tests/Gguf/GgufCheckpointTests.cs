@@ -187,14 +187,56 @@ public class GgufCheckpointTests
     }
 
     [Fact]
-    public void NonLlamaArchitecturesAreRefused()
+    public void OtherArchitecturesAreRefused()
     {
         using var dir = new TempDir();
         string path = dir.File("g.gguf");
-        new GgufWriter().AddMetadata("general.architecture", "gpt2").Write(path);
+        new GgufWriter().AddMetadata("general.architecture", "falcon").Write(path);
         var e = Assert.Throws<ModelFormatException>(() => GgufCheckpoint.Open(path));
         Assert.Equal("general.architecture", e.Field);
-        Assert.Contains("gpt2", e.Message);
+        Assert.Contains("falcon", e.Message);
+    }
+
+    [SkippableFact]
+    public void RealGpt2ExportedToF32ReadsBackIdentically()
+    {
+        // HF keeps GPT-2's four projections as Conv1D [in, out]; GGUF stores them [out, in] (checked on the raw tensor),
+        // and the checkpoint hands back the HF layout.
+        string dirPath = SharedData.Require("goldens", "gpt2-small");
+        using var source = WeightSources.Open(dirPath);
+        HfConfig hf = HfConfig.Load(dirPath);
+        using var dir = new TempDir();
+        string path = dir.File("gpt2-small.gguf");
+        GgufExportSummary summary = GgufExport.WriteGpt2(path, source, Gpt2GgufConfig.FromHf(hf), GgufTarget.F32, name: "gpt2-small");
+
+        using var c = GgufCheckpoint.Open(path);
+        Assert.Equal("gpt2", c.Architecture);
+        string Prefixed(string n) => n == "lm_head.weight" || n.StartsWith("transformer.", StringComparison.Ordinal) ? n : "transformer." + n;
+        var expected = source.Names.Where(n => !n.EndsWith(".attn.bias", StringComparison.Ordinal) && !n.EndsWith(".masked_bias", StringComparison.Ordinal))
+            .Select(Prefixed).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, c.Names.Order(StringComparer.Ordinal));
+        foreach (string name in source.Names.Where(n => c.Contains(Prefixed(n))))
+            Assert.Equal(source.Get(name).AsSpan().ToArray(), c.Get(Prefixed(name)).AsSpan().ToArray());
+        Tensor stored = c.File.ReadF32(c.File.GetTensorInfo("blk.0.attn_qkv.weight"));
+        Tensor conv1D = source.Get(source.Contains("h.0.attn.c_attn.weight") ? "h.0.attn.c_attn.weight" : "transformer.h.0.attn.c_attn.weight");
+        Assert.Equal([conv1D.Shape[1], conv1D.Shape[0]], stored.Shape.Dims.ToArray());
+        Assert.Equal(conv1D.TransposeLastTwo().AsSpan().ToArray(), stored.AsSpan().ToArray());
+        foreach (string field in (string[])["n_embd", "n_layer", "n_head", "n_positions", "vocab_size"])
+            Assert.Equal(hf.GetInt(field), c.Config.GetInt(field));
+        Assert.Equal(hf.GetFloat("layer_norm_epsilon", 1e-5f), c.Config.GetFloat("layer_norm_epsilon"));
+        Assert.True(c.Config.GetBool("tie_word_embeddings"));
+        Assert.DoesNotContain("output.weight", summary.Tensors.Keys);
+    }
+
+    [Fact]
+    public void Gpt2ThatLlamaCppWouldRunDifferentlyIsRefused()
+    {
+        var relu = HfConfig.FromValues(new Dictionary<string, object?> { ["model_type"] = "gpt2", ["n_embd"] = 8, ["n_head"] = 2, ["n_layer"] = 1,
+            ["n_positions"] = 16, ["vocab_size"] = 10, ["activation_function"] = "relu" }, "config.json");
+        Assert.Contains("GELU", Assert.Throws<ModelFormatException>(() => Gpt2GgufConfig.FromHf(relu)).Message);
+        var layerScaled = HfConfig.FromValues(new Dictionary<string, object?> { ["model_type"] = "gpt2", ["n_embd"] = 8, ["n_head"] = 2, ["n_layer"] = 1,
+            ["n_positions"] = 16, ["vocab_size"] = 10, ["scale_attn_by_inverse_layer_idx"] = true }, "config.json");
+        Assert.Throws<ModelFormatException>(() => Gpt2GgufConfig.FromHf(layerScaled));
     }
 
     [SkippableFact]
