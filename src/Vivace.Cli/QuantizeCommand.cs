@@ -4,7 +4,7 @@ using Vivace.Formats.Gguf;
 
 namespace Vivace.Cli;
 
-/// <summary><c>vivace quantize --model PATH --to q8_0 --out FILE.gguf</c>: a quantized copy of a Llama model as GGUF.</summary>
+/// <summary><c>vivace quantize --model PATH --to q8_0 --out FILE.gguf</c>: a quantized copy of a decoder (Llama, Mistral, Qwen2, GPT-2) as GGUF.</summary>
 public static class QuantizeCommand
 {
     private static readonly Dictionary<string, GgufTarget> Targets = new(StringComparer.OrdinalIgnoreCase)
@@ -18,10 +18,10 @@ public static class QuantizeCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Llama model: HF directory (model_type llama), llama2.c checkpoint, or GGUF file", Required = true };
+        var model = new Option<string>("--model") { Description = "decoder: HF directory (model_type llama, mistral, qwen2 or gpt2), llama2.c checkpoint, or GGUF file", Required = true };
         var to = new Option<string>("--to") { Description = "weight type of the matrices: " + string.Join(", ", Targets.Keys), DefaultValueFactory = _ => "q8_0" };
         var output = new Option<string>("--out") { Description = "the GGUF file to write", Required = true };
-        var command = new Command("quantize", "write a (quantized) copy of a Llama model as a GGUF file that Vivace and llama.cpp load") { model, to, output };
+        var command = new Command("quantize", "write a (quantized) copy of a decoder (Llama, Mistral, Qwen2, GPT-2) as a GGUF file that Vivace and llama.cpp load") { model, to, output };
         command.SetAction(result => CliApp.Guard(() => Run(result.GetValue(model)!, result.GetValue(to)!, result.GetValue(output)!, Console.Out)));
         return command;
     }
