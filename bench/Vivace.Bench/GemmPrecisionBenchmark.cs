@@ -17,16 +17,19 @@ public static class GemmPrecisionBenchmark
         int threads = EmbedBenchmark.IntArg(args, "--threads") ?? 2;
         var rng = new Random(7);
         float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return a; }
-        // Where the CPU has the bf16 dot kernel, the widening path (bf16 weights, f32 activations and FMAs) is timed too:
-        // which of the two is faster depends on the CPU's ports (Sapphire Rapids: one for vdpbf16ps, two for FMA).
+        // Where the CPU has the bf16 dot kernel, the bf16 path it does not take by default is timed too (the dot kernel
+        // or widening to f32 FMAs): which is faster depends on the CPU's ports (Sapphire Rapids: one for vdpbf16ps, two
+        // for FMA), and CpuFeatures.PrefersBf16DotProducts picks by vendor.
         var ops = new List<CpuOps>
         {
             new(threads), new(threads) { LinearPrecision = LinearPrecision.Int8 }, new(threads) { LinearPrecision = LinearPrecision.BF16 },
         };
-        if (ops[2].Bf16UsesDotProducts) ops.Add(new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16, Bf16UsesDotProducts = false });
+        if (Vivace.Cpu.Jit.CpuFeatures.Avx512Bf16)
+            ops.Add(new CpuOps(threads) { LinearPrecision = LinearPrecision.BF16, Bf16UsesDotProducts = !ops[2].Bf16UsesDotProducts });
         bool widening = ops.Count == 4;
+        string other = ops[2].Bf16UsesDotProducts ? "bf16 widening" : "bf16 dot";
         Console.WriteLine($"{Environment.ProcessorCount} cores, {threads} threads, kernels {ops[0].Path}; {Paths(ops[1], ops[2])}");
-        Console.WriteLine("| rows × in → out | f32 GFLOP/s | int8 GFLOP/s | bf16 GFLOP/s | int8 / f32 | bf16 / f32 |" + (widening ? " bf16 widening GFLOP/s | bf16 widening / f32 |" : ""));
+        Console.WriteLine("| rows × in → out | f32 GFLOP/s | int8 GFLOP/s | bf16 GFLOP/s | int8 / f32 | bf16 / f32 |" + (widening ? $" {other} GFLOP/s | {other} / f32 |" : ""));
         Console.WriteLine("|---|---|---|---|---|---|" + (widening ? "---|---|" : ""));
         var logRatios = new double[3];
         int count = 0;
@@ -50,7 +53,7 @@ public static class GemmPrecisionBenchmark
             }
         Console.WriteLine($"int8 gemm geomean speedup vs f32: {Math.Exp(logRatios[0] / count):F2}");
         Console.WriteLine($"bf16 gemm geomean speedup vs f32: {Math.Exp(logRatios[1] / count):F2}");
-        if (widening) Console.WriteLine($"bf16 widening gemm geomean speedup vs f32: {Math.Exp(logRatios[2] / count):F2}");
+        if (widening) Console.WriteLine($"{other} gemm geomean speedup vs f32: {Math.Exp(logRatios[2] / count):F2}");
         foreach (var o in ops) o.Dispose();
         return 0;
     }

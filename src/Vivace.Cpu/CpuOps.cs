@@ -123,8 +123,9 @@ public sealed partial class CpuOps : ITensorOps, IDisposable
     /// <summary>
     /// Whether <see cref="LinearPrecision.BF16"/> layers run on the emitted AVX512-BF16 kernel (activations rounded to bf16,
     /// twice an f32 FMA's multiply-adds per instruction); false: bf16 weights widened for the f32 tiles (f32 activations).
+    /// By default true where the kernel exists and outruns f32 FMAs (<see cref="Jit.CpuFeatures.PrefersBf16DotProducts"/>).
     /// </summary>
-    public bool Bf16UsesDotProducts { get; init; } = Jit.Bf16MicroKernel.IsSupported;
+    public bool Bf16UsesDotProducts { get; init; } = Jit.Bf16MicroKernel.IsSupported && Jit.CpuFeatures.PrefersBf16DotProducts;
 
     /// <summary>
     /// Whether <see cref="LinearPrecision.Int8"/> layers take the VNNI layout (<see cref="Int8.Int8LinearWeight"/>) and
