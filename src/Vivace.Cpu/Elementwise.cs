@@ -46,7 +46,7 @@ internal struct GeluTanhOp : IUnaryOp
 internal struct ReluOp : IUnaryOp
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Apply<TL, TV>(TV x) where TL : ISimdLanes<TV> where TV : struct => TL.Max(x, default);
+    public static TV Apply<TL, TV>(TV x) where TL : ISimdLanes<TV> where TV : struct => TL.Max(default, x); // NaN stays NaN
     public static float Apply(float x) => MathF.Max(x, 0f);
 }
 

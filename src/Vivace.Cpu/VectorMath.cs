@@ -25,7 +25,8 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp<TL, TV>(TV x) where TL : ISimdLanes<TV> where TV : struct
     {
-        TV clamped = TL.Min(TL.Max(x, TL.Splat(ExpMin)), TL.Splat(ExpMax));
+        // x goes second in both: a NaN lane survives the clamp (see ISimdLanes.Max).
+        TV clamped = TL.Min(TL.Splat(ExpMax), TL.Max(TL.Splat(ExpMin), x));
         TV n = TL.RoundToNearest(TL.Multiply(clamped, TL.Splat(Log2E)));
         TV r = TL.MultiplyAdd(n, TL.Splat(-Ln2Hi), clamped);
         r = TL.MultiplyAdd(n, TL.Splat(-Ln2Lo), r);

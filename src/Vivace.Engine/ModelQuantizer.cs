@@ -9,8 +9,8 @@ namespace Vivace.Engine;
 /// <summary>
 /// <c>vivace quantize</c>: writes a decoder as a llama.cpp GGUF file (weights in F32, F16, BF16, Q8_0 or Q4_0,
 /// tokenizer included), which Vivace and llama.cpp both load. Sources: an HF checkpoint directory with <c>model_type</c>
-/// llama or mistral (GGUF "llama"), qwen2 (GGUF "qwen2") or gpt2 (GGUF "gpt2"), a llama2.c checkpoint with its tokenizer.bin, or a GGUF file
-/// (re-quantized; blocks already in the target format are copied).
+/// llama or mistral (GGUF "llama"), qwen2 (GGUF "qwen2") or gpt2 (GGUF "gpt2"), a llama2.c checkpoint with its
+/// tokenizer.bin, or a GGUF file (re-quantized; blocks already in the target format are copied).
 /// </summary>
 public static class ModelQuantizer
 {

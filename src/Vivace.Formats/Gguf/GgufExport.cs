@@ -62,14 +62,12 @@ public static class GgufExport
         ArgumentNullException.ThrowIfNull(config);
         if (config.Heads <= 0 || config.Hidden % config.Heads != 0)
             throw new ArgumentException($"{config.Heads} heads do not divide {config.Hidden}", nameof(config));
-        string prefix = source.Contains("transformer.wte.weight") ? "" : "transformer.";
+        // HF GPT-2 checkpoints name their tensors with or without the "transformer." of GPT2LMHeadModel.
+        bool bare = !source.Contains("transformer.wte.weight");
         bool tied = !source.Contains("lm_head.weight");
         var writer = new GgufWriter();
         uint fileType = FileType(target);
-        writer.AddMetadata("general.architecture", "gpt2");
-        writer.AddMetadata("general.name", name);
-        writer.AddMetadata("general.file_type", fileType);
-        if (fileType is 2 or 7) writer.AddMetadata("general.quantization_version", 2u);
+        AddGeneral(writer, "gpt2", name, fileType);
         writer.AddMetadata("gpt2.context_length", (uint)config.MaxPositions);
         writer.AddMetadata("gpt2.embedding_length", (uint)config.Hidden);
         writer.AddMetadata("gpt2.feed_forward_length", (uint)config.Inner);
@@ -79,7 +77,7 @@ public static class GgufExport
         writer.AddMetadata("gpt2.vocab_size", (uint)config.Vocab);
         foreach (var (key, value) in extraMetadata ?? []) writer.AddMetadata(key, value);
         var plan = GgufGpt2Names.HfNames(config.Layers, tied).Select(hf => new PlannedTensor(
-            hf == "lm_head.weight" ? hf : prefix.Length == 0 ? hf : hf["transformer.".Length..], GgufGpt2Names.ToGguf(hf)!, 0,
+            bare && hf != "lm_head.weight" ? hf["transformer.".Length..] : hf, GgufGpt2Names.ToGguf(hf)!, 0,
             GgufGpt2Names.IsConv1D(hf), Optional: false));
         return WriteTensors(path, writer, source, plan, target, fileType, "gpt2", tied);
     }
@@ -200,13 +198,18 @@ public static class GgufExport
         return bytes;
     }
 
-    private static void AddMetadata(GgufWriter w, LlamaGgufConfig c, string name, uint fileType)
+    private static void AddGeneral(GgufWriter w, string architecture, string name, uint fileType)
     {
-        string arch = c.Architecture;
-        w.AddMetadata("general.architecture", arch);
+        w.AddMetadata("general.architecture", architecture);
         w.AddMetadata("general.name", name);
         w.AddMetadata("general.file_type", fileType);
         if (fileType is 2 or 7) w.AddMetadata("general.quantization_version", 2u); // ggml's GGML_QNT_VERSION
+    }
+
+    private static void AddMetadata(GgufWriter w, LlamaGgufConfig c, string name, uint fileType)
+    {
+        string arch = c.Architecture;
+        AddGeneral(w, arch, name, fileType);
         w.AddMetadata($"{arch}.context_length", (uint)c.MaxPositions);
         w.AddMetadata($"{arch}.embedding_length", (uint)c.Hidden);
         w.AddMetadata($"{arch}.block_count", (uint)c.Layers);
