@@ -66,8 +66,10 @@ internal static unsafe class Int8Gemm
             for (; i <= k - 16; i += 16)
             {
                 Vector512<float> v = Vector512.Load(row + i);
-                minV = Vector512.Min(minV, v);
-                maxV = Vector512.Max(maxV, v);
+                // The CPU's own vminps/vmaxps (.NET's IEEE Min/Max take several instructions each); a NaN row gets
+                // scale 1 and garbage either way (max > min fails for NaN).
+                minV = Vector512.MinNative(minV, v);
+                maxV = Vector512.MaxNative(maxV, v);
             }
             for (int lane = 0; lane < 16; lane++) { min = MathF.Min(min, minV.GetElement(lane)); max = MathF.Max(max, maxV.GetElement(lane)); }
         }
@@ -81,8 +83,8 @@ internal static unsafe class Int8Gemm
             Vector512<float> lo = Vector512<float>.Zero, hi = Vector512.Create(255f);
             for (; i <= k - 16; i += 16)
             {
-                Vector512<float> v = Vector512.Min(Vector512.Max(Vector512.Round(Vector512.Load(row + i) * invV) + zeroV, lo), hi);
-                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(v)).Store(q + i);
+                Vector512<float> v = Vector512.MinNative(hi, Vector512.MaxNative(lo, Vector512.Round(Vector512.Load(row + i) * invV) + zeroV));
+                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32Native(v)).Store(q + i); // in [0, 255]: no saturation needed
             }
         }
         for (; i < k; i++) q[i] = (byte)Math.Clamp(MathF.Round(row[i] * inv, MidpointRounding.ToEven) + zero, 0f, 255f);
