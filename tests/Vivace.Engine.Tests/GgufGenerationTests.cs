@@ -150,4 +150,59 @@ public class GgufGenerationTests
         var e = Assert.Throws<Vivace.Formats.ModelFormatException>(() => ModelQuantizer.Quantize(golden, Path.GetTempFileName(), GgufTarget.F32));
         Assert.Contains("sliding", e.Message);
     }
+
+    /// <summary>
+    /// Llama 3.1's RoPE scaling: llama-small with a "llama3" rope (original context 64, so with head_dim 8 one frequency
+    /// stays, one is blended and two are divided by the factor) goes to GGUF as llama.cpp's rope_freqs.weight and comes
+    /// back generating what the HF directory generates.
+    /// </summary>
+    [SkippableFact]
+    public void Llama3RopeScalingTravelsAsRopeFrequencyFactors()
+    {
+        string golden = SharedData.Require("goldens", "llama-small");
+        string tokenizer = SharedData.Require("data", "ort-genai", "tiny-random-gpt2", "tokenizer.json");
+        string dir = Directory.CreateTempSubdirectory("vivace-llama3-rope-").FullName;
+        try
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "config.json")))!.AsObject();
+            config["rope_parameters"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["rope_type"] = "llama3", ["rope_theta"] = 10000.0, ["factor"] = 8.0, ["low_freq_factor"] = 1.0,
+                ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 64,
+            };
+            File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+            foreach (string name in new[] { "generation_config.json", "model.safetensors" })
+                File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine(golden, name));
+            File.CreateSymbolicLink(Path.Combine(dir, "tokenizer.json"), tokenizer);
+            string file = Path.Combine(dir, "llama3-rope.gguf");
+            GgufExportSummary summary = ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
+            Assert.Equal(GgmlType.F32, summary.Tensors["rope_freqs.weight"]);
+            using (GgufFile gguf = GgufFile.Open(file))
+            {
+                float[] factors = gguf.ReadF32(gguf.GetTensorInfo("rope_freqs.weight")).AsSpan().ToArray();
+                Assert.Equal(4, factors.Length);
+                Assert.Equal(1f, factors[0]);                               // wavelength 6.3 < 64/4: kept
+                Assert.InRange(factors[1], 1.01f, 7.99f);                  // 63 between 16 and 64: blended
+                Assert.Equal([8f, 8f], factors[2..]);                      // 628 and 6283 > 64: divided by the factor
+            }
+
+            var request = new GenerationRequest { Prompt = "Hello world, this is a test of a longer prompt", MaxNewTokens = 24 };
+            TextGenerator fromHf = TextGenerator.Load(dir, CpuOps.Default), fromGguf = TextGenerator.Load(file, CpuOps.Default);
+            GenerationResult expected = fromHf.Generate(request), actual = fromGguf.Generate(request);
+            Assert.Equal(expected.Tokens.Select(t => t.Id), actual.Tokens.Select(t => t.Id));
+
+            // And the scaling matters here: the same checkpoint with the default rope continues differently.
+            var plain = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "config.json")))!.AsObject();
+            string plainDir = Path.Combine(dir, "plain");
+            Directory.CreateDirectory(plainDir);
+            File.WriteAllText(Path.Combine(plainDir, "config.json"), plain.ToJsonString());
+            foreach (string name in new[] { "generation_config.json", "model.safetensors" })
+                File.CreateSymbolicLink(Path.Combine(plainDir, name), Path.Combine(golden, name));
+            File.CreateSymbolicLink(Path.Combine(plainDir, "tokenizer.json"), tokenizer);
+            GenerationResult unscaled = TextGenerator.Load(plainDir, CpuOps.Default).Generate(request);
+            Assert.NotEqual(unscaled.Tokens[0].Logprob, actual.Tokens[0].Logprob);
+            Assert.Equal(expected.Tokens[0].Logprob, actual.Tokens[0].Logprob, 5);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

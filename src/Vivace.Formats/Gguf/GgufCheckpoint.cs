@@ -60,7 +60,10 @@ public sealed class GgufCheckpoint : IWeightSource
         foreach (GgufTensorInfo t in file.Tensors)
         {
             if (t.Name == "rope_freqs.weight")
-                throw new ModelFormatException(file.FilePath, t.Name, "per-frequency RoPE factors (Llama 3.1 style scaling) are not supported");
+            {
+                config = config with { RopeFrequencyFactors = ReadRopeFrequencyFactors(t, config) };
+                continue;
+            }
             string hf = GgufLlamaNames.ToHf(t.Name)
                 ?? throw new ModelFormatException(file.FilePath, t.Name, $"tensor has no HF equivalent (not a plain {config.Architecture}-architecture file?)");
             int ropeHead = config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
@@ -74,6 +77,19 @@ public sealed class GgufCheckpoint : IWeightSource
         Config = config.ToHfConfig(file, vocab: tokens[0], tied: !_entries.ContainsKey("lm_head.weight"),
             attentionBias: _entries.ContainsKey("model.layers.0.self_attn.q_proj.bias"),
             mlpBias: _entries.ContainsKey("model.layers.0.mlp.gate_proj.bias"));
+    }
+
+    /// <summary>llama.cpp's per-frequency RoPE divisors (Llama 3.1's scaling, as its converter stores it): HeadDim/2 positive values.</summary>
+    private float[] ReadRopeFrequencyFactors(GgufTensorInfo t, LlamaGgufConfig config)
+    {
+        if (config.RopeLinearFactor is not null)
+            throw new ModelFormatException(_file.FilePath, t.Name, "per-frequency RoPE factors together with linear scaling are not supported");
+        float[] factors = _file.ReadF32(t).AsSpan().ToArray();
+        if (factors.Length != config.HeadDim / 2)
+            throw new ModelFormatException(_file.FilePath, t.Name, $"{factors.Length} factors for a head of {config.HeadDim} (expected {config.HeadDim / 2})");
+        if (factors.Any(f => !(f > 0) || float.IsInfinity(f)))
+            throw new ModelFormatException(_file.FilePath, t.Name, "factors must be positive and finite");
+        return factors;
     }
 
     private Shape ShapeOf(GgufTensorInfo t) => new([.. t.HfShape.Select(d => d > int.MaxValue

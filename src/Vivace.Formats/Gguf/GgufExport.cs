@@ -47,7 +47,19 @@ public static class GgufExport
         var plan = HfNames(config).Select(hf => new PlannedTensor(hf, GgufLlamaNames.ToGguf(hf)!,
             config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0, Transpose: false,
             Optional: hf.EndsWith(".bias", StringComparison.Ordinal)));
-        return WriteTensors(path, writer, source, plan, target, fileType, config.Architecture, config.Tied);
+        // Llama 3.1's RoPE scaling travels as llama.cpp's per-frequency divisors (F32, as its converter writes them).
+        if (config.RopeFrequencyFactors is { } divisors)
+        {
+            if (divisors.Count != config.HeadDim / 2)
+                throw new ArgumentException($"{divisors.Count} RoPE frequency factors for head_dim {config.HeadDim}", nameof(config));
+            float[] values = [.. divisors];
+            writer.AddTensor("rope_freqs.weight", GgmlType.F32, [values.Length],
+                () => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        }
+        GgufExportSummary summary = WriteTensors(path, writer, source, plan, target, fileType, config.Architecture, config.Tied);
+        if (config.RopeFrequencyFactors is null) return summary;
+        var tensors = new Dictionary<string, GgmlType>(summary.Tensors) { ["rope_freqs.weight"] = GgmlType.F32 };
+        return summary with { Tensors = tensors };
     }
 
     /// <summary>

@@ -10,8 +10,11 @@ namespace Vivace.Formats.Gguf;
 /// <param name="RopeLinearFactor">Linear RoPE scaling (positions divided by the factor), or null for none.</param>
 /// <param name="Architecture">llama.cpp's architecture: "llama" (Llama, Mistral without a sliding window) or "qwen2"
 /// (biases on q, k and v; RoPE on rotated halves, as HF computes it, so its q/k rows are stored in HF order).</param>
+/// <param name="RopeFrequencyFactors">llama.cpp's <c>rope_freqs.weight</c>: per rotary frequency, the divisor of its
+/// inverse frequency (HeadDim/2 values) — how its converter stores Llama 3.1's "llama3" RoPE scaling; null for none.</param>
 public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int HeadDim,
-    float RmsEps, float RopeTheta, int MaxPositions, int Vocab, bool Tied, double? RopeLinearFactor = null, string Architecture = "llama")
+    float RmsEps, float RopeTheta, int MaxPositions, int Vocab, bool Tied, double? RopeLinearFactor = null, string Architecture = "llama",
+    IReadOnlyList<float>? RopeFrequencyFactors = null)
 {
     /// <summary>The llama.cpp architectures of this shape.</summary>
     public static readonly IReadOnlyList<string> Architectures = ["llama", "qwen2"];
@@ -95,14 +98,45 @@ public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, i
         string ropeType = c.GetString(prefix + "rope_type") ?? c.GetString(prefix + "type") ?? "default";
         double? factor = ropeType switch
         {
-            "default" => null,
+            "default" or "llama3" => null,
             "linear" => c.GetFloat(prefix + "factor"),
-            _ => throw new ModelFormatException(c.Source, prefix + "rope_type", $"'{ropeType}' RoPE scaling has no llama GGUF equivalent here (default and linear do)"),
+            _ => throw new ModelFormatException(c.Source, prefix + "rope_type", $"'{ropeType}' RoPE scaling has no llama GGUF equivalent here (default, linear and llama3 do)"),
         };
+        int headDim = c.GetInt("head_dim", hidden / heads);
+        float theta = c.TryGetFloat("rope_parameters.rope_theta") ?? c.GetFloat("rope_theta", 10000f);
+        int maxPositions = c.GetInt("max_position_embeddings", 2048);
+        float[]? frequencyFactors = ropeType == "llama3"
+            ? Llama3FrequencyFactors(headDim, theta, c.GetFloat(prefix + "factor"), c.GetFloat(prefix + "low_freq_factor"), c.GetFloat(prefix + "high_freq_factor"),
+                c.TryGetInt("original_max_position_embeddings") ?? c.TryGetInt(prefix + "original_max_position_embeddings") ?? maxPositions)
+            : null;
         return new LlamaGgufConfig(hidden, c.GetInt("intermediate_size"), c.GetInt("num_hidden_layers"), heads,
-            c.GetInt("num_key_value_heads", heads), c.GetInt("head_dim", hidden / heads), c.GetFloat("rms_norm_eps", 1e-6f),
-            c.TryGetFloat("rope_parameters.rope_theta") ?? c.GetFloat("rope_theta", 10000f),
-            c.GetInt("max_position_embeddings", 2048), c.GetInt("vocab_size"), c.GetBool("tie_word_embeddings", false), factor, arch);
+            c.GetInt("num_key_value_heads", heads), headDim, c.GetFloat("rms_norm_eps", 1e-6f), theta,
+            maxPositions, c.GetInt("vocab_size"), c.GetBool("tie_word_embeddings", false), factor, arch, frequencyFactors);
+    }
+
+    /// <summary>
+    /// Llama 3.1's RoPE scaling as per-frequency divisors, as llama.cpp's converter computes them: frequencies whose
+    /// wavelength is under original/high_freq_factor stay (1), those over original/low_freq_factor are divided by the
+    /// factor, and the band between blends the two (divisor 1 / ((1 − s)/factor + s)). The same inverse frequencies as
+    /// transformers' llama3 rope.
+    /// </summary>
+    public static float[] Llama3FrequencyFactors(int headDim, float theta, double factor, double lowFreqFactor, double highFreqFactor, int originalContext)
+    {
+        var factors = new float[headDim / 2];
+        double lowWavelength = originalContext / lowFreqFactor, highWavelength = originalContext / highFreqFactor;
+        for (int i = 0; i < factors.Length; i++)
+        {
+            float frequency = 1f / MathF.Pow(theta, 2f * i / headDim);
+            double wavelength = 2 * Math.PI / frequency;
+            if (wavelength < highWavelength) factors[i] = 1f;
+            else if (wavelength > lowWavelength) factors[i] = (float)factor;
+            else
+            {
+                double smooth = (originalContext / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+                factors[i] = (float)(1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return factors;
     }
 
     /// <summary>The HF Llama config.json these values correspond to; <paramref name="file"/> supplies the source name
@@ -131,6 +165,16 @@ public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, i
             ["mlp_bias"] = mlpBias,
         };
         if (RopeLinearFactor is double f) values["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "linear", ["factor"] = f };
+        if (RopeFrequencyFactors is { } divisors)
+        {
+            // Per-frequency divisors with cos/sin unscaled are longrope's form with one factor list for every length.
+            double[] list = [.. divisors.Select(d => (double)d)];
+            values["rope_scaling"] = new Dictionary<string, object>
+            {
+                ["rope_type"] = "longrope", ["short_factor"] = list, ["long_factor"] = list, ["attention_factor"] = 1.0,
+                ["original_max_position_embeddings"] = MaxPositions,
+            };
+        }
         if (file.GetInteger("tokenizer.ggml.bos_token_id") is long bos) values["bos_token_id"] = bos;
         if (file.GetInteger("tokenizer.ggml.eos_token_id") is long eos) values["eos_token_id"] = eos;
         return HfConfig.FromValues(values, file.FilePath);
