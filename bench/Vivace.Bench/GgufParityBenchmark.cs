@@ -13,7 +13,7 @@ namespace Vivace.Bench;
 /// <summary>
 /// GGUF files written by Vivace, read by llama.cpp (LLamaSharp's CPU backend): byte-level BPE vocabularies (GPT-2,
 /// Llama 3, cl100k, Falcon, Phi-2, RoBERTa) tokenize llama.cpp's own test inputs to the ids Vivace's tokenizer gives, and
-/// Llama-, Qwen2- and GPT-2-architecture models (the golden checkpoints with a byte-level tokenizer.json) continue a prompt with
+/// Llama- (also with Llama 3.1's RoPE scaling), Qwen2- and GPT-2-architecture models (the golden checkpoints with a byte-level tokenizer.json) continue a prompt with
 /// the same greedy ids in llama.cpp as in Vivace. Correctness across the two engines, not speed: no timings.
 /// </summary>
 internal static class GgufParityBenchmark
@@ -52,19 +52,34 @@ internal static class GgufParityBenchmark
             }
 
             const int steps = 16;
+            var logits = new Dictionary<string, float[]>();
+            double worstDiff = 0;
             const string prompt = "Hello world, this is a test of the GGUF files";
             Line("");
             Line($"models exported by Vivace (F32, tiny-random-gpt2's byte-level tokenizer.json beside the golden checkpoint), greedy {steps} steps from the same prompt ids (EOS not stopping), Vivace loading the GGUF file:");
             Line("");
-            Line("| model | architecture | prompt ids equal | greedy ids equal |");
-            Line("|---|---|---|---:|");
-            foreach (string model in new[] { "llama-small", "qwen2-small", "gpt2-small" })
+            Line($"| model | architecture | prompt ids equal | max logit difference after the prompt, relative to the largest logit (≤ {LogitTolerance:E0}) | greedy ids equal |");
+            Line("|---|---|---|---:|---:|");
+            // llama-small also with Llama 3.1's RoPE scaling (original context 64: head_dim 8 keeps one frequency, blends
+            // one and divides two), which travels as rope_freqs.weight.
+            foreach (string model in new[] { "llama-small", "llama-small+llama3-rope", "qwen2-small", "gpt2-small" })
             {
                 string modelDir = Path.Combine(dir, model);
                 Directory.CreateDirectory(modelDir);
-                string golden = Path.Combine(shared, "goldens", model);
+                string golden = Path.Combine(shared, "goldens", model.Split('+')[0]);
                 foreach (string file in new[] { "config.json", "generation_config.json", "model.safetensors" })
                     File.CreateSymbolicLink(Path.Combine(modelDir, file), Path.Combine(golden, file));
+                if (model.EndsWith("+llama3-rope", StringComparison.Ordinal))
+                {
+                    var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "config.json")))!.AsObject();
+                    config["rope_parameters"] = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["rope_type"] = "llama3", ["rope_theta"] = 10000.0, ["factor"] = 8.0, ["low_freq_factor"] = 1.0,
+                        ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 64,
+                    };
+                    File.Delete(Path.Combine(modelDir, "config.json"));
+                    File.WriteAllText(Path.Combine(modelDir, "config.json"), config.ToJsonString());
+                }
                 File.CreateSymbolicLink(Path.Combine(modelDir, "tokenizer.json"), Path.Combine(shared, "data/ort-genai/tiny-random-gpt2/tokenizer.json"));
                 string gguf = Path.Combine(dir, model + ".gguf");
                 ModelQuantizer.Quantize(modelDir, gguf, GgufTarget.F32);
@@ -74,16 +89,29 @@ internal static class GgufParityBenchmark
                 // The prompt as each side tokenizes it; then greedy steps from the same ids, EOS or not.
                 int[] promptIds = TextGenerator.Load(gguf, CpuOps.Default).Tokenizer.EncodeToIds(prompt);
                 using var ops = new CpuOps(2);
-                int[] ourIds = LlamaCppComparison.DecodeVivace(Vivace.Models.Decoders.GgufLoader.Load(gguf, ops), promptIds, steps).Ids;
+                var vivaceModel = Vivace.Models.Decoders.GgufLoader.Load(gguf, ops);
+                float[] ourLogits = PromptLogits(vivaceModel, promptIds);
+                int[] ourIds = LlamaCppComparison.DecodeVivace(vivaceModel, promptIds, steps).Ids;
                 using var rival = new LlamaCppRival(gguf, threads: 2, contextSize: 128);
                 int[] theirPrompt = rival.Tokenize(prompt);
+                float[] theirLogits = rival.Prefill(promptIds);
+                double logitDiff = MaxDifference(ourLogits, theirLogits) / Math.Max(1e-30, ourLogits.Max(Math.Abs));
+                worstDiff = Math.Max(worstDiff, logitDiff);
+                logits[model] = ourLogits;
                 int[] theirIds = LlamaCppComparison.DecodeLlamaCpp(rival, promptIds, steps).Ids;
                 int equal = 0;
                 while (equal < steps && ourIds[equal] == theirIds[equal]) equal++;
                 bool promptEqual = theirPrompt.AsSpan().SequenceEqual(promptIds);
-                if (!promptEqual || equal != steps) failures++;
-                Line($"| {model} | {architecture} | {(promptEqual ? "yes" : "no")} ({promptIds.Length} ids) | {equal} of {steps} |");
+                if (!promptEqual || equal != steps || logitDiff > LogitTolerance) failures++;
+                Line($"| {model} | {architecture} | {(promptEqual ? "yes" : "no")} ({promptIds.Length} ids) | {logitDiff:E1} | {equal} of {steps} |");
             }
+            // The scaled rope must move the logits well past the engines' disagreement, or the llama3 row would not show that
+            // llama.cpp applies rope_freqs.weight.
+            float[] plain = logits["llama-small"];
+            double ropeEffect = MaxDifference(plain, logits["llama-small+llama3-rope"]) / Math.Max(1e-30, plain.Max(Math.Abs));
+            Line("");
+            Line($"llama3 RoPE scaling moves the prompt's logits by {ropeEffect:E1} relative: {ropeEffect / worstDiff:F0}× the largest engine difference above (at least 5× required)");
+            if (ropeEffect < 5 * worstDiff) failures++;
         }
         finally
         {
@@ -93,6 +121,26 @@ internal static class GgufParityBenchmark
         Line($"gguf parity with llama.cpp: {(failures == 0 ? "all equal" : $"{failures} rows differ")}");
         if (args.Contains("--out")) File.WriteAllText(args[Array.IndexOf(args, "--out") + 1], report.ToString());
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Two f32 engines summing in different orders (llama.cpp's GELU and softmax run their own approximations):
+    /// agreement to 1e-3 of the largest logit.</summary>
+    private const double LogitTolerance = 1e-3;
+
+    private static float[] PromptLogits(Vivace.Models.Decoders.ICausalLM model, int[] prompt)
+    {
+        var session = new Vivace.Models.Decoders.DecodeSession(model, 1, prompt.Length + 1);
+        long[] ids = [.. prompt.Select(x => (long)x)];
+        long[] mask = [.. ids.Select(_ => 1L)];
+        return session.Prefill(ids.Length, ids, mask).AsSpan().ToArray();
+    }
+
+    private static double MaxDifference(float[] a, float[] b)
+    {
+        if (a.Length != b.Length) return double.PositiveInfinity;
+        double worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
+        return worst;
     }
 
     private static IEnumerable<(string Name, Tokenizer Tokenizer)> Vocabularies(string shared)
