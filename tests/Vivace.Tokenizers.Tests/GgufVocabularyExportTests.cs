@@ -262,4 +262,30 @@ public class GgufVocabularyExportTests
         var e = Assert.Throws<UnsupportedComponentException>(() => DigitsProbeTokenizer(HfQwen2Regex, false, "NFKC").ToGgufMetadata());
         Assert.Contains("normalizer", e.Message);
     }
+
+    /// <summary>The model loader's metadata (Formats' reader, every value in its own width) handed to the tokenizer gives
+    /// what the tokenizer's own reader gives: same keys, same values, so a GGUF model's header is read once.</summary>
+    [SkippableTheory]
+    [InlineData("gpt-2")]
+    [InlineData("llama-spm")]
+    [InlineData("bert-bge")]
+    [InlineData("deepseek-llm")]
+    public void MetadataFromTheModelReaderEqualsTheTokenizersOwn(string name)
+    {
+        string path = Oracle.Path($"llama.cpp/ggml-vocab-{name}.gguf");
+        GgufMetadata own = GgufMetadata.Read(path);
+        using GgufFile file = GgufFile.Open(path);
+        GgufMetadata handed = GgufMetadata.FromValues(file.Metadata, file.Version);
+        Assert.Equal(own.Version, handed.Version);
+        Assert.Equal(own.Values.Keys.Order(StringComparer.Ordinal), handed.Values.Keys.Order(StringComparer.Ordinal));
+        foreach (var (key, value) in own.Values)
+        {
+            object other = handed.Values[key];
+            if (value is System.Collections.IEnumerable a && value is not string)
+                Assert.Equal(a.Cast<object>(), ((System.Collections.IEnumerable)other).Cast<object>());
+            else Assert.Equal(value, other);
+        }
+        Tokenizer fromOwn = Tokenizer.FromGguf(own), fromHanded = Tokenizer.FromGguf(handed);
+        foreach (string line in Corpus.Lines.Take(200)) Assert.Equal(fromOwn.Encode(line).Ids, fromHanded.Encode(line).Ids);
+    }
 }

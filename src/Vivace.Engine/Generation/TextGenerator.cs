@@ -36,8 +36,15 @@ public sealed class TextGenerator
     /// </summary>
     public static TextGenerator Load(string path, ITensorOps ops, string? modelId = null)
     {
-        ICausalLM model = CausalLMLoader.Load(path, ops);
         modelId ??= Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path));
+        if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Gguf)
+        {
+            // One header read for weights and tokenizer (a Llama 3 vocabulary alone is 128k strings).
+            using var checkpoint = Vivace.Formats.Gguf.GgufCheckpoint.Open(GgufLoader.FindFile(path));
+            ICausalLM ggufModel = GgufLoader.Load(checkpoint, ops);
+            return WithGgufTokenizer(Tokenizers.Gguf.GgufMetadata.FromValues(checkpoint.Metadata, checkpoint.File.Version), modelId, ggufModel);
+        }
+        ICausalLM model = CausalLMLoader.Load(path, ops);
         if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Llama2c)
         {
             string tokenizer = Llama2cLoader.FindTokenizer(path)
@@ -46,16 +53,13 @@ public sealed class TextGenerator
             return new TextGenerator(modelId, model, Tokenizer.FromLlama2c(tokenizer, model.VocabSize),
                 new GenerationDefaults { EosTokenIds = [1, 2], BosTokenId = 1, PadTokenId = 0 });
         }
-        if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Gguf)
-            return LoadGgufTokenizer(GgufLoader.FindFile(path), modelId, model);
         string directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
         return new TextGenerator(modelId, model, Tokenizer.FromDirectory(directory), GenerationDefaults.Load(directory));
     }
 
     /// <summary>A GGUF model's tokenizer and end-of-text ids come from its own <c>tokenizer.ggml.*</c> keys.</summary>
-    private static TextGenerator LoadGgufTokenizer(string file, string modelId, ICausalLM model)
+    private static TextGenerator WithGgufTokenizer(Tokenizers.Gguf.GgufMetadata metadata, string modelId, ICausalLM model)
     {
-        Tokenizers.Gguf.GgufMetadata metadata = Tokenizers.Gguf.GgufMetadata.Read(file);
         Tokenizer tokenizer = Tokenizer.FromGguf(metadata);
         int? Id(string key) => metadata.GetInt(key) is long v && v >= 0 && v < model.VocabSize ? (int)v : null;
         int? eos = Id("tokenizer.ggml.eos_token_id");

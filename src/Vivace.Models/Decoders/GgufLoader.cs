@@ -17,6 +17,13 @@ public static class GgufLoader
     public static ICausalLM Load(string fileOrDirectory, ITensorOps ops)
     {
         using GgufCheckpoint checkpoint = GgufCheckpoint.Open(FindFile(fileOrDirectory));
+        return Load(checkpoint, ops);
+    }
+
+    /// <summary>The model of an open checkpoint (whose metadata the caller may still use, for the tokenizer).</summary>
+    public static ICausalLM Load(GgufCheckpoint checkpoint, ITensorOps ops)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
         var scope = new WeightScope(checkpoint) { Ops = ops };
         return checkpoint.Architecture == "gpt2"
             ? new Gpt2Model(Gpt2Config.FromHf(checkpoint.Config), scope, checkpoint.Config.GetBool("tie_word_embeddings", true))

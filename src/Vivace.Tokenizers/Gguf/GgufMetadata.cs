@@ -15,6 +15,28 @@ public sealed class GgufMetadata
 
     public IReadOnlyDictionary<string, object> Values => _values;
 
+    /// <summary>
+    /// Metadata another GGUF reader already parsed (a model loader's), so a file's header is read once: values as that
+    /// reader boxes them (any integer or float width, typed arrays), normalized to this class's forms.
+    /// </summary>
+    public static GgufMetadata FromValues(IEnumerable<KeyValuePair<string, object>> values, uint version = 3)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var m = new GgufMetadata { Version = version };
+        foreach (var (key, value) in values) m._values[key] = Normalize(value);
+        return m;
+    }
+
+    private static object Normalize(object value) => value switch
+    {
+        byte or sbyte or ushort or short or uint or int => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+        float f => (double)f,
+        string[] or int[] or float[] => value,
+        uint[] u => Array.ConvertAll(u, x => unchecked((int)x)), // as Read keeps u32 arrays: int[] of the same bits
+        Array a => a.Cast<object>().Select(Normalize).ToArray(),
+        _ => value, // long, ulong, double, bool, string
+    };
+
     public static GgufMetadata Read(string path)
     {
         using var stream = File.OpenRead(path);
