@@ -107,10 +107,27 @@ public class GgufGenerationTests
     }
 
     /// <summary>
+    /// An HF directory under <paramref name="dir"/>: a golden checkpoint's weights and generation config, its config.json
+    /// (with <paramref name="editConfig"/> applied), and the 1000-token byte-level tiny-random-gpt2 tokenizer.json.
+    /// </summary>
+    private static string ModelWithByteLevelTokenizer(string dir, string golden, Action<System.Text.Json.Nodes.JsonObject>? editConfig = null)
+    {
+        string tokenizer = SharedData.Require("data", "ort-genai", "tiny-random-gpt2", "tokenizer.json");
+        Directory.CreateDirectory(dir);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "config.json")))!.AsObject();
+        editConfig?.Invoke(config);
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        foreach (string name in new[] { "generation_config.json", "model.safetensors" })
+            File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine(golden, name));
+        File.CreateSymbolicLink(Path.Combine(dir, "tokenizer.json"), tokenizer);
+        return dir;
+    }
+
+    /// <summary>
     /// Llama, Qwen2 and GPT-2 with a byte-level BPE tokenizer.json: a golden checkpoint (vocab 1000) with the 1000-token
     /// tiny-random-gpt2 tokenizer beside it, written as GGUF ("llama": q/k rows interleaved; "qwen2": q/k/v biases, rows
-    /// as they are; "gpt2": Conv1D matrices transposed to ggml rows) and generated from again: the same prompt ids and the same greedy
-    /// continuation as the HF directory, from the GGUF file alone.
+    /// as they are; "gpt2": Conv1D matrices transposed to ggml rows) and generated from again: the same prompt ids and the
+    /// same greedy continuation as the HF directory, from the GGUF file alone.
     /// </summary>
     [SkippableTheory]
     [InlineData("llama-small", "llama")]
@@ -118,15 +135,11 @@ public class GgufGenerationTests
     [InlineData("gpt2-small", "gpt2")]
     public void ByteLevelTokenizerModelsRoundTripThroughGguf(string model, string architecture)
     {
-        string golden = SharedData.Require("goldens", model);
-        string tokenizer = SharedData.Require("data", "ort-genai", "tiny-random-gpt2", "tokenizer.json");
-        string dir = Directory.CreateTempSubdirectory("vivace-llama-bpe-").FullName;
+        string root = Directory.CreateTempSubdirectory("vivace-bpe-gguf-").FullName;
         try
         {
-            foreach (string name in new[] { "config.json", "generation_config.json", "model.safetensors" })
-                File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine(golden, name));
-            File.CreateSymbolicLink(Path.Combine(dir, "tokenizer.json"), tokenizer);
-            string file = Path.Combine(dir, model + ".gguf");
+            string dir = ModelWithByteLevelTokenizer(Path.Combine(root, model), SharedData.Require("goldens", model));
+            string file = Path.Combine(root, model + ".gguf");
             GgufExportSummary summary = ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
             using (GgufFile gguf = GgufFile.Open(file)) Assert.Equal(architecture, gguf.GetString("general.architecture"));
             Assert.Equal(architecture == "qwen2", summary.Tensors.ContainsKey("blk.0.attn_q.bias"));
@@ -139,7 +152,7 @@ public class GgufGenerationTests
             Assert.Equal(expected.GeneratedText, actual.GeneratedText);
             Assert.NotEmpty(actual.Tokens);
         }
-        finally { Directory.Delete(dir, recursive: true); }
+        finally { Directory.Delete(root, recursive: true); }
     }
 
     [SkippableFact]
@@ -154,27 +167,21 @@ public class GgufGenerationTests
     /// <summary>
     /// Llama 3.1's RoPE scaling: llama-small with a "llama3" rope (original context 64, so with head_dim 8 one frequency
     /// stays, one is blended and two are divided by the factor) goes to GGUF as llama.cpp's rope_freqs.weight and comes
-    /// back generating what the HF directory generates.
+    /// back generating what the HF directory generates — and the scaling shows: the default rope's logprobs differ.
     /// </summary>
     [SkippableFact]
     public void Llama3RopeScalingTravelsAsRopeFrequencyFactors()
     {
         string golden = SharedData.Require("goldens", "llama-small");
-        string tokenizer = SharedData.Require("data", "ort-genai", "tiny-random-gpt2", "tokenizer.json");
-        string dir = Directory.CreateTempSubdirectory("vivace-llama3-rope-").FullName;
+        string root = Directory.CreateTempSubdirectory("vivace-llama3-rope-").FullName;
         try
         {
-            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "config.json")))!.AsObject();
-            config["rope_parameters"] = new System.Text.Json.Nodes.JsonObject
+            string dir = ModelWithByteLevelTokenizer(Path.Combine(root, "scaled"), golden, config => config["rope_parameters"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["rope_type"] = "llama3", ["rope_theta"] = 10000.0, ["factor"] = 8.0, ["low_freq_factor"] = 1.0,
                 ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 64,
-            };
-            File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
-            foreach (string name in new[] { "generation_config.json", "model.safetensors" })
-                File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine(golden, name));
-            File.CreateSymbolicLink(Path.Combine(dir, "tokenizer.json"), tokenizer);
-            string file = Path.Combine(dir, "llama3-rope.gguf");
+            });
+            string file = Path.Combine(root, "llama3-rope.gguf");
             GgufExportSummary summary = ModelQuantizer.Quantize(dir, file, GgufTarget.F32);
             Assert.Equal(GgmlType.F32, summary.Tensors["rope_freqs.weight"]);
             using (GgufFile gguf = GgufFile.Open(file))
@@ -187,22 +194,14 @@ public class GgufGenerationTests
             }
 
             var request = new GenerationRequest { Prompt = "Hello world, this is a test of a longer prompt", MaxNewTokens = 24 };
-            TextGenerator fromHf = TextGenerator.Load(dir, CpuOps.Default), fromGguf = TextGenerator.Load(file, CpuOps.Default);
-            GenerationResult expected = fromHf.Generate(request), actual = fromGguf.Generate(request);
+            GenerationResult expected = TextGenerator.Load(dir, CpuOps.Default).Generate(request);
+            GenerationResult actual = TextGenerator.Load(file, CpuOps.Default).Generate(request);
             Assert.Equal(expected.Tokens.Select(t => t.Id), actual.Tokens.Select(t => t.Id));
-
-            // And the scaling matters here: the same checkpoint with the default rope continues differently.
-            var plain = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(golden, "config.json")))!.AsObject();
-            string plainDir = Path.Combine(dir, "plain");
-            Directory.CreateDirectory(plainDir);
-            File.WriteAllText(Path.Combine(plainDir, "config.json"), plain.ToJsonString());
-            foreach (string name in new[] { "generation_config.json", "model.safetensors" })
-                File.CreateSymbolicLink(Path.Combine(plainDir, name), Path.Combine(golden, name));
-            File.CreateSymbolicLink(Path.Combine(plainDir, "tokenizer.json"), tokenizer);
-            GenerationResult unscaled = TextGenerator.Load(plainDir, CpuOps.Default).Generate(request);
-            Assert.NotEqual(unscaled.Tokens[0].Logprob, actual.Tokens[0].Logprob);
             Assert.Equal(expected.Tokens[0].Logprob, actual.Tokens[0].Logprob, 5);
+            string plain = ModelWithByteLevelTokenizer(Path.Combine(root, "plain"), golden);
+            GenerationResult unscaled = TextGenerator.Load(plain, CpuOps.Default).Generate(request);
+            Assert.NotEqual(unscaled.Tokens[0].Logprob, actual.Tokens[0].Logprob);
         }
-        finally { Directory.Delete(dir, recursive: true); }
+        finally { Directory.Delete(root, recursive: true); }
     }
 }
