@@ -11,6 +11,18 @@ namespace Vivace.Engine.Tests;
 /// </summary>
 public class GenerationSchedulerTests
 {
+    /// <summary>The scheduler leaves a cancelled sequence on its own thread: poll (on a loaded 2-core CI machine a fixed
+    /// 20–50 ms wait was not always enough), failing after 10 s.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting until {what}");
+            await Task.Delay(10);
+        }
+    }
+
     private static TextGenerator Load() => TextGenerator.Load(TestModels.Gpt2WithTokenizer(), CpuOps.Default, "gpt2-test");
 
     private static readonly GenerationRequest[] Requests =
@@ -80,8 +92,7 @@ public class GenerationSchedulerTests
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (var _ in reader.ReadAllAsync()) { } });
         Assert.Equal(generator.Generate(Requests[1]).GeneratedText, (await other).GeneratedText);
-        await Task.Delay(50);
-        Assert.Equal(0, scheduler.Running);
+        await WaitUntilAsync(() => scheduler.Running == 0, "the cancelled sequence has left the batch");
     }
 
     [SkippableFact]
@@ -104,8 +115,7 @@ public class GenerationSchedulerTests
 
         cancelRunning.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (var _ in running.Steps.ReadAllAsync()) { } });
-        await Task.Delay(20);
-        Assert.Equal(0, scheduler.Depth);
+        await WaitUntilAsync(() => scheduler.Depth == 0, "the scheduler is empty");
         Assert.Equal(3, (await scheduler.GenerateAsync(new GenerationRequest { Prompt = "c", MaxNewTokens = 3 })).GeneratedTokens);
     }
 
