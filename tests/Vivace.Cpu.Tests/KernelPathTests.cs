@@ -160,6 +160,31 @@ public unsafe class KernelPathTests
         }
     }
 
+    /// <summary>The vector kernels take the CPU's own min/max (NaN goes to one operand): a NaN input still comes out NaN
+    /// from every activation, in every lane position, and a NaN score makes a softmax row NaN, as in PyTorch.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void NaNPropagatesThroughActivationsAndSoftmax(KernelPath path)
+    {
+        foreach (Activation act in new[] { Activation.Gelu, Activation.GeluTanh, Activation.Tanh, Activation.Silu, Activation.Relu })
+            for (int at = 0; at < 37; at++)
+            {
+                float[] x = Reference.Random(37, at, 3f);
+                x[at] = float.NaN;
+                fixed (float* p = x) Elementwise.Activate(path, p, x.Length, act);
+                Assert.True(float.IsNaN(x[at]), $"{path} {act}: NaN at {at} became {x[at]}");
+                for (int i = 0; i < x.Length; i++) if (i != at) Assert.False(float.IsNaN(x[i]), $"{path} {act}: NaN leaked to {i}");
+            }
+        foreach (int length in new[] { 1, 7, 16, 33 })
+            for (int at = 0; at < length; at++)
+            {
+                float[] s = Reference.Random(length, length + at, 5f);
+                s[at] = float.NaN;
+                fixed (float* p = s) Softmax.Row(path, p, length, 0.5f, null);
+                Assert.All(s, v => Assert.True(float.IsNaN(v), $"{path} softmax length {length}, NaN at {at}"));
+            }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void AddMatchesForEveryLengthUpTo300(KernelPath path)
