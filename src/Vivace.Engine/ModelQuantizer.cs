@@ -25,42 +25,45 @@ public static class ModelQuantizer
                 using Llama2cCheckpoint checkpoint = Llama2cCheckpoint.Open(Llama2cLoader.FindCheckpoint(path));
                 string tokenizerFile = Llama2cLoader.FindTokenizer(path)
                     ?? throw new ModelFormatException(path, "no tokenizer.bin (or tok*.bin) beside the llama2.c checkpoint");
-                Tokenizer tokenizer = Tokenizer.FromLlama2c(tokenizerFile, checkpoint.Config.GetInt("vocab_size"));
-                return Write(checkpoint, checkpoint.Config, tokenizer.ToGgufMetadata(), outputPath, target, Path.GetFileNameWithoutExtension(path));
+                int vocab = checkpoint.Config.GetInt("vocab_size");
+                return Write(checkpoint, checkpoint.Config, () => Tokenizer.FromLlama2c(tokenizerFile, vocab).ToGgufMetadata(),
+                    outputPath, target, Path.GetFileNameWithoutExtension(path));
             }
             case CausalLMLoader.CheckpointKind.Gguf:
             {
                 string file = GgufLoader.FindFile(path);
                 using GgufCheckpoint checkpoint = GgufCheckpoint.Open(file);
                 var tokenizerKeys = checkpoint.Metadata.Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal));
-                string name = Path.GetFileNameWithoutExtension(file);
-                return checkpoint.Architecture == "gpt2"
-                    ? GgufExport.WriteGpt2(outputPath, checkpoint, Gpt2GgufConfig.FromHf(checkpoint.Config), target, tokenizerKeys, name)
-                    : Write(checkpoint, checkpoint.Config, tokenizerKeys, outputPath, target, name);
+                return Write(checkpoint, checkpoint.Config, () => tokenizerKeys, outputPath, target, Path.GetFileNameWithoutExtension(file));
             }
             case CausalLMLoader.CheckpointKind.HuggingFace:
             {
                 if (!Directory.Exists(path)) throw new ModelFormatException(path, "not a model directory, llama2.c checkpoint or GGUF file");
                 HfConfig config = HfConfig.Load(Path.Combine(path, "config.json"));
-                string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-                if (config.GetString("model_type") == "gpt2")
-                {
-                    Gpt2GgufConfig gpt2 = Gpt2GgufConfig.FromHf(config);
-                    using IWeightSource gpt2Weights = WeightSources.Open(path);
-                    return GgufExport.WriteGpt2(outputPath, gpt2Weights, gpt2, target, HfTokenizerMetadata(path, config), name);
-                }
-                LlamaGgufConfig ggufConfig = LlamaGgufConfig.FromHf(config); // refuses what GGUF can't hold before any work
                 using IWeightSource weights = WeightSources.Open(path);
-                return GgufExport.Write(outputPath, weights, ggufConfig, target, HfTokenizerMetadata(path, config), name);
+                return Write(weights, config, () => HfTokenizerMetadata(path, config), outputPath, target,
+                    Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
             }
             default:
                 throw new ModelFormatException(path, "a fused ONNX export cannot be written as GGUF");
         }
     }
 
-    private static GgufExportSummary Write(IWeightSource weights, HfConfig config, IEnumerable<KeyValuePair<string, object>> tokenizer,
-        string outputPath, GgufTarget target, string name) =>
-        GgufExport.Write(outputPath, weights, LlamaGgufConfig.FromHf(config), target, tokenizer, name);
+    /// <summary>
+    /// The GGUF architecture the config's model_type calls for (gpt2, or llama / qwen2), its hyperparameters checked —
+    /// and refused where GGUF cannot hold them — before the tokenizer is read.
+    /// </summary>
+    private static GgufExportSummary Write(IWeightSource weights, HfConfig config, Func<IEnumerable<KeyValuePair<string, object>>> tokenizer,
+        string outputPath, GgufTarget target, string name)
+    {
+        if (config.GetString("model_type") == "gpt2")
+        {
+            Gpt2GgufConfig gpt2 = Gpt2GgufConfig.FromHf(config);
+            return GgufExport.WriteGpt2(outputPath, weights, gpt2, target, tokenizer(), name);
+        }
+        LlamaGgufConfig llama = LlamaGgufConfig.FromHf(config);
+        return GgufExport.Write(outputPath, weights, llama, target, tokenizer(), name);
+    }
 
     /// <summary>
     /// The tokenizer of an HF directory in GGUF keys: a SentencePiece tokenizer.model where there is one (Llama-2 style);

@@ -87,10 +87,7 @@ public sealed partial class Tokenizer
         if (specialTokens != null)
             foreach (var (content, id) in specialTokens) added.Add(new AddedToken(id, content, Special: true, Normalized: false));
 
-        var pre = new SequencePreTokenizer([
-            new SplitPreTokenizer(new OnigRegex(pattern), DelimiterBehavior.Isolated, invert: false),
-            new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false),
-        ]);
+        IPreTokenizer pre = ByteLevelPreTokenizer.AfterRegexSplits([pattern]);
         IPostProcessor post = new ByteLevelProcessing(trimOffsets: false, addPrefixSpace: false);
         if (bosToken != null && specialTokens != null && specialTokens.TryGetValue(bosToken, out int bos))
             post = new BosProcessing(bosToken, bos);

@@ -42,7 +42,7 @@ public sealed partial class Tokenizer
     /// </summary>
     public IReadOnlyDictionary<string, object> ToGgufMetadata(int? bosTokenId = null, int? eosTokenId = null)
     {
-        if (_sentencePieces == null && _model is Bpe bpe && (_byteLevel || MapsBytesInPlace(_preTokenizer)))
+        if (_sentencePieces == null && _model is Bpe bpe && (_byteLevel || PreTokenizers.ByteLevelRewriter.IsIn(_preTokenizer)))
             return ByteLevelGgufMetadata(bpe, bosTokenId, eosTokenId);
         SentencePieceVocabulary spm = _sentencePieces
             ?? throw new UnsupportedComponentException("GGUF export of a tokenizer",
@@ -96,8 +96,7 @@ public sealed partial class Tokenizer
         if (_singleWithSpecial is not var (before, after) || before.Length > 1 || after.Length > 1)
             throw new UnsupportedComponentException(what, "its post-processor (llama.cpp adds at most one BOS before and one EOS after a sequence)");
 
-        int n = VocabSize;
-        foreach (var (_, id) in bpe.Vocabulary.Entries) n = Math.Max(n, id + 1);
+        int n = bpe.Vocabulary.IdSpace; // one past the highest id, of the model's tokens and the added ones
         foreach (var t in _added.Tokens) n = Math.Max(n, t.Id + 1);
         var tokens = new string[n];
         var types = new int[n];
@@ -135,10 +134,6 @@ public sealed partial class Tokenizer
         if (eos is int e && e >= 0 && e < n) metadata["tokenizer.ggml.eos_token_id"] = (uint)e;
         return metadata;
     }
-
-    /// <summary>A ByteLevel inside a Sequence with members after it maps the text itself (Falcon): still a byte-level vocabulary.</summary>
-    private static bool MapsBytesInPlace(PreTokenizers.IPreTokenizer? p) =>
-        p is PreTokenizers.RewritingSequencePreTokenizer s && s.PreTokenizers.Any(m => m is PreTokenizers.ByteLevelRewriter);
 
     /// <summary>The first of llama.cpp's pre-tokenizers that, over this tokenizer's own BPE model and added tokens, gives
     /// the same ids as this tokenizer on every probe text (and takes words whole exactly when it does).</summary>

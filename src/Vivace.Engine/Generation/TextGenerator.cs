@@ -37,7 +37,8 @@ public sealed class TextGenerator
     public static TextGenerator Load(string path, ITensorOps ops, string? modelId = null)
     {
         modelId ??= Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path));
-        if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Gguf)
+        CausalLMLoader.CheckpointKind kind = CausalLMLoader.Kind(path);
+        if (kind == CausalLMLoader.CheckpointKind.Gguf)
         {
             // One header read for weights and tokenizer (a Llama 3 vocabulary alone is 128k strings).
             using var checkpoint = Vivace.Formats.Gguf.GgufCheckpoint.Open(GgufLoader.FindFile(path));
@@ -45,7 +46,7 @@ public sealed class TextGenerator
             return WithGgufTokenizer(Tokenizers.Gguf.GgufMetadata.FromValues(checkpoint.Metadata, checkpoint.File.Version), modelId, ggufModel);
         }
         ICausalLM model = CausalLMLoader.Load(path, ops);
-        if (CausalLMLoader.Kind(path) == CausalLMLoader.CheckpointKind.Llama2c)
+        if (kind == CausalLMLoader.CheckpointKind.Llama2c)
         {
             string tokenizer = Llama2cLoader.FindTokenizer(path)
                 ?? throw new Vivace.Formats.ModelFormatException(path, "no tokenizer.bin (or tok*.bin) beside the llama2.c checkpoint");

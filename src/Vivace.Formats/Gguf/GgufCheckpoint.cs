@@ -39,25 +39,33 @@ public sealed class GgufCheckpoint : IWeightSource
         _file = file;
         _architecture = file.GetString("general.architecture")
             ?? throw new ModelFormatException(file.FilePath, "general.architecture", "required key is missing");
-        if (_architecture == "gpt2")
+        Config = _architecture == "gpt2" ? ReadGpt2() : ReadLlamaShaped();
+        _names = [.. _entries.Keys];
+    }
+
+    /// <summary>gpt2: the Conv1D matrices listed in HF's <c>[in, out]</c> shape (read back transposed).</summary>
+    private HfConfig ReadGpt2()
+    {
+        Gpt2GgufConfig gpt2 = Gpt2GgufConfig.Read(_file);
+        foreach (GgufTensorInfo t in _file.Tensors)
         {
-            Gpt2GgufConfig gpt2 = Gpt2GgufConfig.Read(file);
-            foreach (GgufTensorInfo t in file.Tensors)
-            {
-                string hf = GgufGpt2Names.ToHf(t.Name)
-                    ?? throw new ModelFormatException(file.FilePath, t.Name, "tensor has no HF GPT-2 equivalent (not a plain gpt2-architecture file?)");
-                Shape shape = ShapeOf(t);
-                bool conv1D = GgufGpt2Names.IsConv1D(hf);
-                if (conv1D && shape.Rank != 2) throw new ModelFormatException(file.FilePath, t.Name, $"expected a matrix, got {shape}");
-                _entries.Add(hf, new Entry(t, 0, conv1D ? new Shape([shape[1], shape[0]]) : shape, conv1D));
-            }
-            Shape embed = RequireEmbedding("transformer.wte.weight", "token_embd.weight", gpt2.Hidden);
-            _names = [.. _entries.Keys];
-            Config = gpt2.ToHfConfig(file, vocab: embed[0], tied: !_entries.ContainsKey("lm_head.weight"));
-            return;
+            string hf = GgufGpt2Names.ToHf(t.Name)
+                ?? throw new ModelFormatException(_file.FilePath, t.Name, "tensor has no HF GPT-2 equivalent (not a plain gpt2-architecture file?)");
+            Shape shape = ShapeOf(t);
+            bool conv1D = GgufGpt2Names.IsConv1D(hf);
+            if (conv1D && shape.Rank != 2) throw new ModelFormatException(_file.FilePath, t.Name, $"expected a matrix, got {shape}");
+            _entries.Add(hf, new Entry(t, 0, conv1D ? new Shape([shape[1], shape[0]]) : shape, conv1D));
         }
-        LlamaGgufConfig config = LlamaGgufConfig.Read(file);
-        foreach (GgufTensorInfo t in file.Tensors)
+        Shape embed = RequireEmbedding("transformer.wte.weight", "token_embd.weight", gpt2.Hidden);
+        return gpt2.ToHfConfig(_file, vocab: embed[0], tied: !_entries.ContainsKey("lm_head.weight"));
+    }
+
+    /// <summary>llama and qwen2: q/k rows put back in HF order where llama.cpp interleaved them; rope_freqs.weight becomes
+    /// the config's per-frequency RoPE divisors.</summary>
+    private HfConfig ReadLlamaShaped()
+    {
+        LlamaGgufConfig config = LlamaGgufConfig.Read(_file);
+        foreach (GgufTensorInfo t in _file.Tensors)
         {
             if (t.Name == "rope_freqs.weight")
             {
@@ -65,16 +73,15 @@ public sealed class GgufCheckpoint : IWeightSource
                 continue;
             }
             string hf = GgufLlamaNames.ToHf(t.Name)
-                ?? throw new ModelFormatException(file.FilePath, t.Name, $"tensor has no HF equivalent (not a plain {config.Architecture}-architecture file?)");
+                ?? throw new ModelFormatException(_file.FilePath, t.Name, $"tensor has no HF equivalent (not a plain {config.Architecture}-architecture file?)");
             int ropeHead = config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0;
             Shape shape = ShapeOf(t);
             if (ropeHead != 0 && shape[0] % ropeHead != 0)
-                throw new ModelFormatException(file.FilePath, t.Name, $"{shape[0]} rows do not split into heads of {ropeHead}");
+                throw new ModelFormatException(_file.FilePath, t.Name, $"{shape[0]} rows do not split into heads of {ropeHead}");
             _entries.Add(hf, new Entry(t, ropeHead, shape));
         }
         Shape tokens = RequireEmbedding("model.embed_tokens.weight", "token_embd.weight", config.Hidden);
-        _names = [.. _entries.Keys];
-        Config = config.ToHfConfig(file, vocab: tokens[0], tied: !_entries.ContainsKey("lm_head.weight"),
+        return config.ToHfConfig(_file, vocab: tokens[0], tied: !_entries.ContainsKey("lm_head.weight"),
             attentionBias: _entries.ContainsKey("model.layers.0.self_attn.q_proj.bias"),
             mlpBias: _entries.ContainsKey("model.layers.0.mlp.gate_proj.bias"));
     }

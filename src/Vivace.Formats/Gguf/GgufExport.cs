@@ -44,22 +44,18 @@ public static class GgufExport
         AddMetadata(writer, config, name, fileType);
         foreach (var (key, value) in extraMetadata ?? []) writer.AddMetadata(key, value);
 
-        var plan = HfNames(config).Select(hf => new PlannedTensor(hf, GgufLlamaNames.ToGguf(hf)!,
+        var plan = GgufLlamaNames.HfNames(config.Layers, config.Tied).Select(hf => new PlannedTensor(hf, GgufLlamaNames.ToGguf(hf)!,
             config.InterleavesRopeRows && GgufLlamaNames.IsRopeRows(hf, out _) ? config.HeadDim : 0, Transpose: false,
             Optional: hf.EndsWith(".bias", StringComparison.Ordinal)));
         // Llama 3.1's RoPE scaling travels as llama.cpp's per-frequency divisors (F32, as its converter writes them).
+        var computed = new List<(string Gguf, float[] Values)>();
         if (config.RopeFrequencyFactors is { } divisors)
         {
             if (divisors.Count != config.HeadDim / 2)
                 throw new ArgumentException($"{divisors.Count} RoPE frequency factors for head_dim {config.HeadDim}", nameof(config));
-            float[] values = [.. divisors];
-            writer.AddTensor("rope_freqs.weight", GgmlType.F32, [values.Length],
-                () => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+            computed.Add(("rope_freqs.weight", [.. divisors]));
         }
-        GgufExportSummary summary = WriteTensors(path, writer, source, plan, target, fileType, config.Architecture, config.Tied);
-        if (config.RopeFrequencyFactors is null) return summary;
-        var tensors = new Dictionary<string, GgmlType>(summary.Tensors) { ["rope_freqs.weight"] = GgmlType.F32 };
-        return summary with { Tensors = tensors };
+        return WriteTensors(path, writer, source, plan, target, fileType, config.Architecture, config.Tied, computed);
     }
 
     /// <summary>
@@ -91,7 +87,7 @@ public static class GgufExport
         var plan = GgufGpt2Names.HfNames(config.Layers, tied).Select(hf => new PlannedTensor(
             bare && hf != "lm_head.weight" ? hf["transformer.".Length..] : hf, GgufGpt2Names.ToGguf(hf)!, 0,
             GgufGpt2Names.IsConv1D(hf), Optional: false));
-        return WriteTensors(path, writer, source, plan, target, fileType, "gpt2", tied);
+        return WriteTensors(path, writer, source, plan, target, fileType, "gpt2", tied, []);
     }
 
     /// <summary>One tensor to write: its source (HF) and GGUF names, the RoPE head size its rows are reordered by
@@ -102,10 +98,17 @@ public static class GgufExport
         // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2, MOSTLY_Q8_0 7, MOSTLY_BF16 32.
         target switch { GgufTarget.F32 => 0u, GgufTarget.F16 => 1u, GgufTarget.BF16 => 32u, GgufTarget.Q8_0 => 7u, _ => 2u };
 
+    /// <summary>The planned tensors from the source, after <paramref name="computed"/> ones (F32 vectors the export itself
+    /// derives), then the notes on what went how, and the file.</summary>
     private static GgufExportSummary WriteTensors(string path, GgufWriter writer, IWeightSource source, IEnumerable<PlannedTensor> plan,
-        GgufTarget target, uint fileType, string architecture, bool tied)
+        GgufTarget target, uint fileType, string architecture, bool tied, IReadOnlyList<(string Gguf, float[] Values)> computed)
     {
         var tensors = new Dictionary<string, GgmlType>(StringComparer.Ordinal);
+        foreach (var (gguf, values) in computed)
+        {
+            writer.AddTensor(gguf, GgmlType.F32, [values.Length], () => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+            tensors[gguf] = GgmlType.F32;
+        }
         var notes = new List<string>();
         var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (PlannedTensor t in plan)
@@ -135,23 +138,6 @@ public static class GgufExport
         if (c.Heads <= 0 || c.KvHeads <= 0 || c.Heads % c.KvHeads != 0)
             throw new ArgumentException($"{c.KvHeads} kv heads do not divide {c.Heads} heads", nameof(c));
         if (c.HeadDim <= 0 || c.HeadDim % 2 != 0) throw new ArgumentException($"head_dim {c.HeadDim} must be even (RoPE pairs)", nameof(c));
-    }
-
-    /// <summary>The HF names a llama GGUF holds, in the order llama.cpp's converter writes them (biases optional).</summary>
-    private static IEnumerable<string> HfNames(LlamaGgufConfig c)
-    {
-        yield return "model.embed_tokens.weight";
-        for (int l = 0; l < c.Layers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            foreach (string s in (string[])["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
-                "self_attn.v_proj.weight", "self_attn.o_proj.weight", "self_attn.q_proj.bias", "self_attn.k_proj.bias",
-                "self_attn.v_proj.bias", "self_attn.o_proj.bias", "post_attention_layernorm.weight", "mlp.gate_proj.weight",
-                "mlp.up_proj.weight", "mlp.down_proj.weight", "mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"])
-                yield return p + s;
-        }
-        yield return "model.norm.weight";
-        if (!c.Tied) yield return "lm_head.weight";
     }
 
     /// <summary>Vectors stay F32 (as llama.cpp keeps norms); matrices take the target. ggml block formats need rows of

@@ -1,22 +1,14 @@
-using System.Text.RegularExpressions;
-
 namespace Vivace.Formats.Gguf;
 
 /// <summary>
 /// The tensor names of llama.cpp's "llama" architecture (llama-arch.cpp, LLM_ARCH_LLAMA) and their HF Llama
 /// equivalents, in both directions; used by <see cref="GgufCheckpoint"/> to read and <see cref="GgufExport"/> to write.
 /// </summary>
-public static partial class GgufLlamaNames
+public static class GgufLlamaNames
 {
-    private static readonly (string Gguf, string Hf)[] Global =
-    [
-        ("token_embd.weight", "model.embed_tokens.weight"),
-        ("output_norm.weight", "model.norm.weight"),
-        ("output.weight", "lm_head.weight"),
-    ];
-
-    /// <summary>Per-block names: GGUF <c>blk.N.{gguf}</c> is HF <c>model.layers.N.{hf}</c>.</summary>
-    private static readonly (string Gguf, string Hf)[] PerBlock =
+    /// <summary>Per-block names: GGUF <c>blk.N.{gguf}</c> is HF <c>model.layers.N.{hf}</c>; the biases are optional.</summary>
+    private static readonly GgufNameTable Table = new("model.layers.",
+    [("token_embd.weight", "model.embed_tokens.weight")],
     [
         ("attn_norm.weight", "input_layernorm.weight"),
         ("attn_q.weight", "self_attn.q_proj.weight"),
@@ -34,30 +26,17 @@ public static partial class GgufLlamaNames
         ("ffn_gate.bias", "mlp.gate_proj.bias"),
         ("ffn_up.bias", "mlp.up_proj.bias"),
         ("ffn_down.bias", "mlp.down_proj.bias"),
-    ];
-
-    [GeneratedRegex(@"^blk\.(\d+)\.(.+)$")]
-    private static partial Regex GgufBlock();
-
-    [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)$")]
-    private static partial Regex HfLayer();
+    ],
+    [("output_norm.weight", "model.norm.weight"), ("output.weight", "lm_head.weight")]);
 
     /// <summary>The HF name of a GGUF llama tensor, or null for a name the mapping does not know.</summary>
-    public static string? ToHf(string ggufName) => Map(ggufName, GgufBlock(), "model.layers.", fromGguf: true);
+    public static string? ToHf(string ggufName) => Table.ToHf(ggufName);
 
     /// <summary>The GGUF name of an HF Llama parameter, or null for a name the mapping does not know.</summary>
-    public static string? ToGguf(string hfName) => Map(hfName, HfLayer(), "blk.", fromGguf: false);
+    public static string? ToGguf(string hfName) => Table.ToGguf(hfName);
 
-    private static string? Map(string name, Regex block, string prefix, bool fromGguf)
-    {
-        foreach (var (g, h) in Global)
-            if (name == (fromGguf ? g : h)) return fromGguf ? h : g;
-        Match m = block.Match(name);
-        if (!m.Success) return null;
-        foreach (var (g, h) in PerBlock)
-            if (m.Groups[2].Value == (fromGguf ? g : h)) return $"{prefix}{m.Groups[1].Value}.{(fromGguf ? h : g)}";
-        return null;
-    }
+    /// <summary>The HF names a llama GGUF holds, in the order llama.cpp's converter writes them (biases included: optional).</summary>
+    internal static IEnumerable<string> HfNames(int layers, bool tied) => Table.HfNames(layers, tied);
 
     /// <summary>Whether an HF name is a q or k projection (weight or bias), whose rows the two RoPE conventions order differently.</summary>
     public static bool IsRopeRows(string hfName, out bool isKey)

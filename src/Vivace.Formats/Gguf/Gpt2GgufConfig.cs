@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Vivace.Formats.Gguf;
 
 /// <summary>
@@ -54,13 +52,11 @@ public sealed record Gpt2GgufConfig(int Hidden, int Inner, int Layers, int Heads
             ["n_head"] = Heads,
             ["n_positions"] = MaxPositions,
             ["vocab_size"] = vocab,
-            // f32 in GGUF: the shortest decimal keeps 1e-5 as 1e-5.
-            ["layer_norm_epsilon"] = double.Parse(LayerNormEps.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+            ["layer_norm_epsilon"] = GgufHfConfigValues.ShortestDecimal(LayerNormEps),
             ["activation_function"] = "gelu_new",
             ["tie_word_embeddings"] = tied,
         };
-        if (file.GetInteger("tokenizer.ggml.bos_token_id") is long bos) values["bos_token_id"] = bos;
-        if (file.GetInteger("tokenizer.ggml.eos_token_id") is long eos) values["eos_token_id"] = eos;
+        GgufHfConfigValues.AddSpecialTokenIds(file, values);
         return HfConfig.FromValues(values, file.FilePath);
     }
 }

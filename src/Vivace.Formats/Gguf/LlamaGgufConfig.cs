@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Vivace.Formats.Gguf;
 
 /// <summary>
@@ -155,9 +153,8 @@ public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, i
             ["head_dim"] = HeadDim,
             ["vocab_size"] = vocab,
             ["max_position_embeddings"] = MaxPositions,
-            // The float keys are f32 in GGUF; going through the shortest decimal keeps 1e-5 as 1e-5, not 9.99999974e-06.
-            ["rms_norm_eps"] = double.Parse(RmsEps.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
-            ["rope_theta"] = double.Parse(RopeTheta.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+            ["rms_norm_eps"] = GgufHfConfigValues.ShortestDecimal(RmsEps),
+            ["rope_theta"] = GgufHfConfigValues.ShortestDecimal(RopeTheta),
             ["hidden_act"] = "silu",
             ["tie_word_embeddings"] = tied,
             // Qwen2's q/k/v biases come with its model type; attention_bias would add one to the output projection too.
@@ -175,8 +172,7 @@ public sealed record LlamaGgufConfig(int Hidden, int Intermediate, int Layers, i
                 ["original_max_position_embeddings"] = MaxPositions,
             };
         }
-        if (file.GetInteger("tokenizer.ggml.bos_token_id") is long bos) values["bos_token_id"] = bos;
-        if (file.GetInteger("tokenizer.ggml.eos_token_id") is long eos) values["eos_token_id"] = eos;
+        GgufHfConfigValues.AddSpecialTokenIds(file, values);
         return HfConfig.FromValues(values, file.FilePath);
     }
 }

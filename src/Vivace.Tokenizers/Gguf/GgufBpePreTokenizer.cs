@@ -1,5 +1,4 @@
 using Vivace.Tokenizers.PreTokenizers;
-using Vivace.Tokenizers.Unicode;
 
 namespace Vivace.Tokenizers.Gguf;
 
@@ -61,12 +60,5 @@ internal sealed record GgufBpePreTokenizer(string[] Names, string[] Regexes, boo
     public static GgufBpePreTokenizer? ForName(string name) => Array.Find(Known, p => p.Names.Contains(name));
 
     /// <summary>The regexes in order, then the byte-level mapping (no prefix space, no regex of its own).</summary>
-    public IPreTokenizer Build()
-    {
-        var splitters = new List<IPreTokenizer>(Regexes.Length + 1);
-        foreach (string regex in Regexes)
-            splitters.Add(new SplitPreTokenizer(new OnigRegex(regex), DelimiterBehavior.Isolated, invert: false));
-        splitters.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
-        return new SequencePreTokenizer(splitters);
-    }
+    public IPreTokenizer Build() => ByteLevelPreTokenizer.AfterRegexSplits(Regexes);
 }

@@ -88,6 +88,19 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         }
     }
 
+    /// <summary>
+    /// Regex splits in order (each refining the pieces of the one before, matches isolated), then the byte-level mapping
+    /// with no prefix space and no regex of its own: how tiktoken vocabularies and llama.cpp's byte-level BPE split text.
+    /// </summary>
+    public static IPreTokenizer AfterRegexSplits(IEnumerable<string> regexes)
+    {
+        var members = new List<IPreTokenizer>();
+        foreach (string regex in regexes)
+            members.Add(new SplitPreTokenizer(new Unicode.OnigRegex(regex), DelimiterBehavior.Isolated, invert: false));
+        members.Add(new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false));
+        return new SequencePreTokenizer(members);
+    }
+
     /// <summary>Whether <paramref name="p"/> is or contains a ByteLevel pre-tokenizer (the model then sees bytes).</summary>
     public static bool IsIn(IPreTokenizer? p) => p switch
     {

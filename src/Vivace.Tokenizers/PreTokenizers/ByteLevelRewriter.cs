@@ -10,6 +10,9 @@ internal sealed class ByteLevelRewriter(ByteLevelPreTokenizer byteLevel) : IRewr
 {
     public ByteLevelPreTokenizer ByteLevel { get; } = byteLevel;
 
+    /// <summary>Whether <paramref name="p"/> is a Sequence that maps bytes in place this way (still a byte-level vocabulary).</summary>
+    public static bool IsIn(IPreTokenizer? p) => p is RewritingSequencePreTokenizer s && s.PreTokenizers.Any(m => m is ByteLevelRewriter);
+
     public void Split(ReadOnlySpan<char> text, Piece piece, List<Piece> output) =>
         throw new InvalidOperationException("A rewriting pre-tokenizer runs through Rewrite.");
 
